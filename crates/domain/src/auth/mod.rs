@@ -1,0 +1,54 @@
+//! The token-verifier port: a bearer token in, the authenticated caller (or why not) out.
+
+use crate::user::AuthenticatedUser;
+
+/// Why a token was refused. The text of each variant is safe to show a client (it becomes the
+/// `error_description` of the 401) and never contains the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No token in the header or the cookie.
+    #[error("no bearer token was given")]
+    Missing,
+    /// Not a well-formed JWT, or its claims are not the expected JSON.
+    #[error("the token is malformed")]
+    Malformed,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("the token has expired")]
+    Expired,
+    /// `exp` is missing.
+    #[error("the token has no expiry (exp)")]
+    MissingExpiry,
+    /// `nbf` or `iat` is in the future (beyond the leeway).
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// The signature does not match.
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    /// The token names a key the key set does not have.
+    #[error("the token's signing key is unknown")]
+    UnknownKey,
+    /// The algorithm in the header is not one the configured keys allow.
+    #[error("the token's algorithm is not allowed")]
+    AlgorithmNotAllowed,
+    /// `iss` is not the configured issuer.
+    #[error("the token's issuer is not accepted")]
+    WrongIssuer,
+    /// `aud` does not name the configured audience.
+    #[error("the token's audience is not accepted")]
+    WrongAudience,
+    /// None of `sub`, `userId`, `id` is a usable user id.
+    #[error("the token has no usable subject")]
+    NoSubject,
+}
+
+/// Verifies bearer tokens.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait::async_trait]
+pub trait TokenVerifier: Send + Sync + 'static {
+    /// The caller the token identifies.
+    ///
+    /// # Errors
+    /// The reason the token is refused. A key server that cannot be reached is not an error of
+    /// its own: tokens whose keys are cached still verify, others are `UnknownKey`.
+    async fn verify(&self, token: &str) -> Result<AuthenticatedUser, AuthError>;
+}

@@ -1,0 +1,20 @@
+//! Tasks: the aggregate, its listing query, the repository port and the use cases.
+
+mod error;
+mod model;
+mod ports;
+mod query;
+mod service;
+
+pub use error::TaskError;
+pub use model::{
+    Completion, DueDate, NewTask, Priority, Tag, Tags, Task, TaskDescription, TaskId, TaskPatch,
+    TaskRecord, TaskTitle, Version,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::MockTaskRepository;
+pub use ports::TaskRepository;
+pub use query::{
+    PriorityCounts, SearchText, SortKey, SortOrder, StatusFilter, TaskPage, TaskQuery, TaskStats,
+};
+pub use service::{KeyedCreate, TaskService};

@@ -1,0 +1,489 @@
+//! The task: its validated fields and the entity that keeps their invariants.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::clock::truncate_to_millis;
+use crate::user::UserId;
+use crate::validation::{Collector, FieldError, ValidationErrors, char_len_within, has_control};
+
+/// A task's id: a time-ordered UUID (version 7), so that ids sort by creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(Uuid);
+
+impl TaskId {
+    /// A fresh version-7 id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Any UUID in its textual form. Lookups by an id of another version simply find nothing.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Uuid::parse_str(raw)
+            .map(Self)
+            .map_err(|_| FieldError::new("id", "must be a UUID"))
+    }
+
+    /// The UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl From<Uuid> for TaskId {
+    fn from(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A title: trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTitle(String);
+
+impl TaskTitle {
+    /// Longest title, in characters.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Trims, then checks length (in characters, not bytes) and content.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let title = raw.trim();
+        if !char_len_within(title, 1, Self::MAX_CHARS) {
+            return Err(FieldError::new("title", "must be 1 to 200 characters"));
+        }
+        if has_control(title) {
+            return Err(FieldError::new(
+                "title",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(title.to_owned()))
+    }
+
+    /// The normalised title.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A description: at most 1000 characters; line breaks and tabs allowed, other controls not.
+/// Blank input means "no description", so it parses to `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDescription(String);
+
+impl TaskDescription {
+    /// Longest description, in characters.
+    pub const MAX_CHARS: usize = 1000;
+
+    /// `Ok(None)` for a blank description; otherwise the text as given (not trimmed: leading
+    /// indentation can be meaningful in multi-line text).
+    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                "description",
+                "must be at most 1000 characters",
+            ));
+        }
+        if raw
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(FieldError::new(
+                "description",
+                "must not contain control characters other than tabs and line breaks",
+            ));
+        }
+        Ok(Some(Self(raw.to_owned())))
+    }
+
+    /// The description.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How important a task is. Ordered: `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Priority {
+    /// `"low"`.
+    Low,
+    /// `"medium"`, the default.
+    #[default]
+    Medium,
+    /// `"high"`.
+    High,
+}
+
+impl Priority {
+    /// Every priority, lowest first.
+    pub const ALL: [Self; 3] = [Self::Low, Self::Medium, Self::High];
+
+    /// Exactly `low`, `medium` or `high`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == raw)
+            .ok_or_else(|| FieldError::new("priority", "must be one of low, medium, high"))
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// One tag: trimmed, 1 to 32 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag(String);
+
+impl Tag {
+    /// Longest tag, in characters.
+    pub const MAX_CHARS: usize = 32;
+
+    /// Trims, then checks length and content.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let tag = raw.trim();
+        if !char_len_within(tag, 1, Self::MAX_CHARS) {
+            return Err(FieldError::new("tag", "must be 1 to 32 characters"));
+        }
+        if has_control(tag) {
+            return Err(FieldError::new(
+                "tag",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(tag.to_owned()))
+    }
+
+    /// The tag as the user wrote it (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form tags are compared in: tags that differ only in case are the same tag.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// A task's tags: at most 10, duplicates (ignoring case) dropped, first spelling and order kept.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tags(Vec<Tag>);
+
+impl Tags {
+    /// Most tags a task may have.
+    pub const MAX: usize = 10;
+
+    /// Parses each tag (errors name `tags[i]`), drops duplicates, then checks the count.
+    pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, ValidationErrors> {
+        let mut collector = Collector::new();
+        let mut tags: Vec<Tag> = Vec::with_capacity(raw.len());
+        for (i, item) in raw.iter().enumerate() {
+            let parsed = Tag::parse(item.as_ref()).map_err(|e| e.renamed(format!("tags[{i}]")));
+            if let Some(tag) = collector.check(parsed) {
+                let key = tag.key();
+                if !tags.iter().any(|t| t.key() == key) {
+                    tags.push(tag);
+                }
+            }
+        }
+        if tags.len() > Self::MAX {
+            collector.push(FieldError::new(
+                "tags",
+                "must have at most 10 distinct tags",
+            ));
+        }
+        collector.finish(|| Self(tags))
+    }
+
+    /// The tags, in order.
+    pub fn as_slice(&self) -> &[Tag] {
+        &self.0
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A due date, held in UTC at millisecond precision (the wire format's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DueDate(OffsetDateTime);
+
+impl DueDate {
+    /// Any instant; it is converted to UTC and truncated to milliseconds.
+    pub fn new(at: OffsetDateTime) -> Self {
+        Self(truncate_to_millis(at))
+    }
+
+    /// An RFC 3339 timestamp such as `2026-01-08T10:15:30.123Z`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+            .map(Self::new)
+            .map_err(|_| {
+                FieldError::new(
+                    "due_date",
+                    "must be an RFC 3339 timestamp such as 2026-01-08T10:15:30Z",
+                )
+            })
+    }
+
+    /// The instant.
+    pub fn at(self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+/// A task's version: 1 when created, one more with each change. It is the task's `ETag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(i64);
+
+impl Version {
+    /// The version of a new task.
+    pub const INITIAL: Self = Self(1);
+
+    /// A stored version; values below 1 do not exist.
+    pub fn new(value: i64) -> Option<Self> {
+        (value >= 1).then_some(Self(value))
+    }
+
+    /// The next version.
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+
+    /// The counter.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// What a client may give when creating a task, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    /// Required title.
+    pub title: TaskTitle,
+    /// Optional description.
+    pub description: Option<TaskDescription>,
+    /// Whether it starts done (`false` unless given).
+    pub completed: bool,
+    /// `Medium` unless given.
+    pub priority: Priority,
+    /// Possibly empty.
+    pub tags: Tags,
+    /// Optional.
+    pub due_date: Option<DueDate>,
+}
+
+/// A partial update: `None` keeps a field, `Some` sets it; for nullable fields `Some(None)`
+/// clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskPatch {
+    /// New title.
+    pub title: Option<TaskTitle>,
+    /// New description, or `Some(None)` to clear it.
+    pub description: Option<Option<TaskDescription>>,
+    /// New completion state; `completed_at` follows.
+    pub completed: Option<bool>,
+    /// New priority.
+    pub priority: Option<Priority>,
+    /// New tags (replacing the old ones).
+    pub tags: Option<Tags>,
+    /// New due date, or `Some(None)` to clear it.
+    pub due_date: Option<Option<DueDate>>,
+}
+
+/// A change of completion state, done atomically by the repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Flip `completed`.
+    Toggle,
+    /// Set `completed` to this value (no change when it already is).
+    Set(bool),
+}
+
+impl Completion {
+    /// The state a task in state `completed` ends in.
+    pub fn apply_to(self, completed: bool) -> bool {
+        match self {
+            Self::Toggle => !completed,
+            Self::Set(value) => value,
+        }
+    }
+}
+
+/// Every stored field of a task, for adapters to rebuild one from a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRecord {
+    /// Id.
+    pub id: TaskId,
+    /// Owner.
+    pub owner: UserId,
+    /// Title.
+    pub title: TaskTitle,
+    /// Description.
+    pub description: Option<TaskDescription>,
+    /// Done or not.
+    pub completed: bool,
+    /// When it was last completed; meaningful only while `completed`.
+    pub completed_at: Option<OffsetDateTime>,
+    /// Priority.
+    pub priority: Priority,
+    /// Tags.
+    pub tags: Tags,
+    /// Due date.
+    pub due_date: Option<DueDate>,
+    /// Version.
+    pub version: Version,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A task. Fields are private so that `completed_at`, `version` and `updated_at` can only move
+/// together with the changes that imply them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task(TaskRecord);
+
+impl Task {
+    /// A new task owned by `owner`, created at `now`.
+    pub fn create(id: TaskId, owner: UserId, new: NewTask, now: OffsetDateTime) -> Self {
+        Self(TaskRecord {
+            id,
+            owner,
+            title: new.title,
+            description: new.description,
+            completed: new.completed,
+            completed_at: new.completed.then_some(now),
+            priority: new.priority,
+            tags: new.tags,
+            due_date: new.due_date,
+            version: Version::INITIAL,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// A task as stored; a `completed_at` on a pending task is dropped.
+    pub fn restore(mut record: TaskRecord) -> Self {
+        if !record.completed {
+            record.completed_at = None;
+        }
+        Self(record)
+    }
+
+    /// Applies every field the patch carries. Returns whether anything changed; only then do
+    /// `version` and `updated_at` move.
+    pub fn apply(&mut self, patch: TaskPatch, now: OffsetDateTime) -> bool {
+        let before = self.0.clone();
+        let t = &mut self.0;
+        if let Some(title) = patch.title {
+            t.title = title;
+        }
+        if let Some(description) = patch.description {
+            t.description = description;
+        }
+        if let Some(priority) = patch.priority {
+            t.priority = priority;
+        }
+        if let Some(tags) = patch.tags {
+            t.tags = tags;
+        }
+        if let Some(due_date) = patch.due_date {
+            t.due_date = due_date;
+        }
+        if let Some(completed) = patch.completed {
+            self.complete(Completion::Set(completed), now);
+        }
+        let changed = self.0 != before;
+        if changed {
+            self.0.version = before.version.next();
+            self.0.updated_at = now;
+        }
+        changed
+    }
+
+    /// Changes the completion state the way the repository does atomically: `completed_at` is
+    /// set when the task becomes done and cleared when it becomes pending.
+    pub fn complete(&mut self, change: Completion, now: OffsetDateTime) {
+        let completed = change.apply_to(self.0.completed);
+        if completed != self.0.completed {
+            self.0.completed = completed;
+            self.0.completed_at = completed.then_some(now);
+        }
+    }
+
+    /// Pending with a due date before `now`.
+    pub fn is_overdue(&self, now: OffsetDateTime) -> bool {
+        !self.0.completed && self.0.due_date.is_some_and(|d| d.at() < now)
+    }
+
+    /// Id.
+    pub fn id(&self) -> TaskId {
+        self.0.id
+    }
+    /// Owner.
+    pub fn owner(&self) -> &UserId {
+        &self.0.owner
+    }
+    /// Title.
+    pub fn title(&self) -> &TaskTitle {
+        &self.0.title
+    }
+    /// Description.
+    pub fn description(&self) -> Option<&TaskDescription> {
+        self.0.description.as_ref()
+    }
+    /// Done or not.
+    pub fn completed(&self) -> bool {
+        self.0.completed
+    }
+    /// When it was completed, while it is.
+    pub fn completed_at(&self) -> Option<OffsetDateTime> {
+        self.0.completed_at
+    }
+    /// Priority.
+    pub fn priority(&self) -> Priority {
+        self.0.priority
+    }
+    /// Tags.
+    pub fn tags(&self) -> &Tags {
+        &self.0.tags
+    }
+    /// Due date.
+    pub fn due_date(&self) -> Option<DueDate> {
+        self.0.due_date
+    }
+    /// Version (the `ETag`).
+    pub fn version(&self) -> Version {
+        self.0.version
+    }
+    /// Creation time.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.0.created_at
+    }
+    /// Last change.
+    pub fn updated_at(&self) -> OffsetDateTime {
+        self.0.updated_at
+    }
+}
+
+#[cfg(test)]
+mod tests;

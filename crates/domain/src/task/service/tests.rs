@@ -1,0 +1,566 @@
+use std::sync::Arc;
+
+use anyhow::anyhow;
+use mockall::predicate::{always, eq};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::*;
+use crate::clock::MockClock;
+use crate::idempotency::MockIdempotencyStore;
+use crate::task::{MockTaskRepository, Priority, Tags, TaskTitle};
+use crate::user::MockUserRepository;
+
+const NOW: OffsetDateTime = datetime!(2026-01-08 10:00 UTC);
+
+fn alice() -> AuthenticatedUser {
+    AuthenticatedUser::new(UserId::parse("alice").unwrap(), None, None)
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: TaskTitle::parse(title).unwrap(),
+        description: None,
+        completed: false,
+        priority: Priority::Medium,
+        tags: Tags::default(),
+        due_date: None,
+    }
+}
+
+fn stored_task() -> Task {
+    Task::create(
+        TaskId::generate(),
+        alice().id().clone(),
+        new_task("Buy milk"),
+        NOW,
+    )
+}
+
+/// Mocks with no expectations: any call not set up by a test fails it.
+struct Ports {
+    tasks: MockTaskRepository,
+    users: MockUserRepository,
+    keys: MockIdempotencyStore,
+}
+
+impl Ports {
+    fn new() -> Self {
+        Self {
+            tasks: MockTaskRepository::new(),
+            users: MockUserRepository::new(),
+            keys: MockIdempotencyStore::new(),
+        }
+    }
+
+    fn expect_ensure_alice(&mut self) {
+        self.users
+            .expect_ensure()
+            .with(eq(alice()), eq(NOW))
+            .times(1)
+            .returning(|_, _| Ok(()));
+    }
+
+    fn service(self) -> TaskService {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        TaskService::new(
+            Arc::new(self.tasks),
+            Arc::new(self.users),
+            Arc::new(self.keys),
+            Arc::new(clock),
+        )
+    }
+}
+
+fn key() -> IdempotencyKey {
+    IdempotencyKey::parse("key-1").unwrap()
+}
+
+fn fingerprint() -> Fingerprint {
+    Fingerprint::new("digest")
+}
+
+#[tokio::test]
+async fn create_provisions_the_caller_then_inserts_a_task_they_own() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    ports
+        .tasks
+        .expect_insert()
+        .withf(|task| {
+            task.owner().as_str() == "alice"
+                && task.title().as_str() == "Buy milk"
+                && task.created_at() == NOW
+                && task.version() == Version::INITIAL
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+
+    let task = ports
+        .service()
+        .create(&alice(), new_task("Buy milk"))
+        .await
+        .unwrap();
+
+    assert_eq!(task.owner(), alice().id());
+}
+
+#[tokio::test]
+async fn create_does_not_insert_when_provisioning_fails() {
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_ensure()
+        .return_once(|_, _| Err(RepoError::Unavailable(anyhow!("refused"))));
+
+    let result = ports.service().create(&alice(), new_task("x")).await;
+
+    assert!(matches!(result, Err(TaskError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn get_asks_the_repository_for_the_owners_task_only() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports
+        .tasks
+        .expect_get()
+        .with(eq(UserId::parse("bob").unwrap()), eq(id))
+        .times(1)
+        .return_once(|_, _| Err(RepoError::NotFound));
+
+    let result = ports
+        .service()
+        .get(&UserId::parse("bob").unwrap(), id)
+        .await;
+
+    assert!(matches!(result, Err(TaskError::NotFound)));
+}
+
+#[tokio::test]
+async fn update_writes_the_patched_task_guarded_by_the_version_read() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    ports
+        .tasks
+        .expect_update()
+        .withf(|task, expected| {
+            task.priority() == Priority::High
+                && task.version() == Version::INITIAL.next()
+                && *expected == Version::INITIAL
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let patch = TaskPatch {
+        priority: Some(Priority::High),
+        ..TaskPatch::default()
+    };
+
+    let updated = ports
+        .service()
+        .update(alice().id(), id, patch, Some(Version::INITIAL))
+        .await
+        .unwrap();
+
+    assert_eq!(updated.priority(), Priority::High);
+}
+
+#[tokio::test]
+async fn update_with_a_stale_if_match_fails_and_writes_nothing() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    ports.tasks.expect_update().never();
+
+    let result = ports
+        .service()
+        .update(alice().id(), id, TaskPatch::default(), Version::new(7))
+        .await;
+
+    assert!(matches!(result, Err(TaskError::PreconditionFailed)));
+}
+
+#[tokio::test]
+async fn update_with_if_match_that_loses_a_race_is_a_failed_precondition() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    ports
+        .tasks
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Err(RepoError::VersionMismatch));
+    let patch = TaskPatch {
+        priority: Some(Priority::Low),
+        ..TaskPatch::default()
+    };
+
+    let result = ports
+        .service()
+        .update(alice().id(), id, patch, Some(Version::INITIAL))
+        .await;
+
+    assert!(matches!(result, Err(TaskError::PreconditionFailed)));
+}
+
+#[tokio::test]
+async fn update_without_if_match_retries_on_the_fresh_task_after_losing_a_race() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    let mut newer = task.clone();
+    newer.apply(
+        TaskPatch {
+            title: Some(TaskTitle::parse("Buy bread").unwrap()),
+            ..TaskPatch::default()
+        },
+        NOW,
+    );
+    let mut reads = vec![newer, task];
+    ports
+        .tasks
+        .expect_get()
+        .times(2)
+        .returning(move |_, _| Ok(reads.pop().unwrap()));
+    let mut writes = 0;
+    ports
+        .tasks
+        .expect_update()
+        .times(2)
+        .returning(move |_, expected| {
+            writes += 1;
+            if writes == 1 {
+                assert_eq!(expected, Version::INITIAL);
+                Err(RepoError::VersionMismatch)
+            } else {
+                assert_eq!(expected, Version::INITIAL.next());
+                Ok(())
+            }
+        });
+    let patch = TaskPatch {
+        priority: Some(Priority::High),
+        ..TaskPatch::default()
+    };
+
+    let updated = ports
+        .service()
+        .update(alice().id(), id, patch, None)
+        .await
+        .unwrap();
+
+    assert_eq!(updated.title().as_str(), "Buy bread");
+    assert_eq!(updated.priority(), Priority::High);
+}
+
+#[tokio::test]
+async fn update_that_keeps_losing_races_reports_busy() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports
+        .tasks
+        .expect_get()
+        .times(UPDATE_ATTEMPTS)
+        .returning(move |_, _| Ok(task.clone()));
+    ports
+        .tasks
+        .expect_update()
+        .times(UPDATE_ATTEMPTS)
+        .returning(|_, _| Err(RepoError::VersionMismatch));
+    let patch = TaskPatch {
+        priority: Some(Priority::High),
+        ..TaskPatch::default()
+    };
+
+    let result = ports.service().update(alice().id(), id, patch, None).await;
+
+    assert!(matches!(result, Err(TaskError::Busy)));
+}
+
+#[tokio::test]
+async fn update_that_changes_nothing_does_not_write() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    ports.tasks.expect_update().never();
+
+    let same = ports
+        .service()
+        .update(alice().id(), id, TaskPatch::default(), None)
+        .await
+        .unwrap();
+
+    assert_eq!(same.version(), Version::INITIAL);
+}
+
+#[tokio::test]
+async fn delete_passes_owner_and_expected_version() {
+    let mut ports = Ports::new();
+    let id = TaskId::generate();
+    ports
+        .tasks
+        .expect_delete()
+        .with(eq(alice().id().clone()), eq(id), eq(Some(Version::INITIAL)))
+        .times(1)
+        .returning(|_, _, _| Err(RepoError::VersionMismatch));
+
+    let result = ports
+        .service()
+        .delete(alice().id(), id, Some(Version::INITIAL))
+        .await;
+
+    assert!(matches!(result, Err(TaskError::PreconditionFailed)));
+}
+
+#[tokio::test]
+async fn set_completion_is_left_to_the_repositorys_atomic_statement() {
+    let mut ports = Ports::new();
+    let task = stored_task();
+    let id = task.id();
+    ports
+        .tasks
+        .expect_set_completion()
+        .with(
+            eq(alice().id().clone()),
+            eq(id),
+            eq(Completion::Toggle),
+            eq(None),
+            eq(NOW),
+        )
+        .times(1)
+        .return_once(move |_, _, _, _, _| Ok(task));
+
+    ports
+        .service()
+        .set_completion(alice().id(), id, Completion::Toggle, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn list_stats_and_clear_are_scoped_to_the_owner() {
+    let mut ports = Ports::new();
+    let owner = alice().id().clone();
+    ports
+        .tasks
+        .expect_list()
+        .with(eq(owner.clone()), eq(TaskQuery::default()))
+        .times(1)
+        .returning(|_, _| {
+            Ok(TaskPage {
+                tasks: vec![],
+                total: 0,
+            })
+        });
+    ports
+        .tasks
+        .expect_stats()
+        .with(eq(owner.clone()), eq(NOW))
+        .times(1)
+        .returning(|_, _| Ok(TaskStats::default()));
+    ports
+        .tasks
+        .expect_delete_completed()
+        .with(eq(owner.clone()))
+        .times(1)
+        .returning(|_| Ok(3));
+    let service = ports.service();
+
+    assert_eq!(
+        service
+            .list(&owner, &TaskQuery::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(service.stats(&owner).await.unwrap(), TaskStats::default());
+    assert_eq!(service.delete_completed(&owner).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn keyed_create_inserts_once_and_stores_the_rendered_response() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    ports
+        .keys
+        .expect_reserve()
+        .with(
+            eq(alice().id().clone()),
+            eq(key()),
+            eq(fingerprint()),
+            eq(NOW),
+        )
+        .times(1)
+        .returning(|_, _, _, _| Ok(Reservation::Reserved));
+    ports.tasks.expect_insert().times(1).returning(|_| Ok(()));
+    ports
+        .keys
+        .expect_complete()
+        .withf(|owner, key, response| {
+            owner.as_str() == "alice" && key.as_str() == "key-1" && response.body == "Buy milk"
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+
+    let created = ports
+        .service()
+        .create_once(
+            &alice(),
+            &key(),
+            &fingerprint(),
+            new_task("Buy milk"),
+            |t| t.title().as_str().to_owned(),
+        )
+        .await
+        .unwrap();
+
+    assert!(!created.replayed);
+    assert_eq!(created.response.version, Version::INITIAL);
+}
+
+#[tokio::test]
+async fn keyed_create_replays_the_first_response_and_inserts_nothing() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    let first = StoredResponse {
+        task_id: TaskId::generate(),
+        version: Version::INITIAL,
+        body: "{\"first\":true}".into(),
+    };
+    let replay = first.clone();
+    ports
+        .keys
+        .expect_reserve()
+        .return_once(move |_, _, _, _| Ok(Reservation::Replay(replay)));
+    ports.tasks.expect_insert().never();
+
+    let created = ports
+        .service()
+        .create_once(&alice(), &key(), &fingerprint(), new_task("x"), |_| {
+            unreachable!("a replay renders nothing")
+        })
+        .await
+        .unwrap();
+
+    assert!(created.replayed);
+    assert_eq!(created.response, first);
+}
+
+#[tokio::test]
+async fn keyed_create_with_another_body_is_a_mismatch() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    ports
+        .keys
+        .expect_reserve()
+        .return_once(|_, _, _, _| Ok(Reservation::Mismatch));
+    ports.tasks.expect_insert().never();
+
+    let result = ports
+        .service()
+        .create_once(&alice(), &key(), &fingerprint(), new_task("x"), |_| {
+            String::new()
+        })
+        .await;
+
+    assert!(matches!(result, Err(TaskError::IdempotencyMismatch)));
+}
+
+#[tokio::test]
+async fn keyed_create_while_the_first_is_running_is_in_flight() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    ports
+        .keys
+        .expect_reserve()
+        .return_once(|_, _, _, _| Ok(Reservation::InFlight));
+
+    let result = ports
+        .service()
+        .create_once(&alice(), &key(), &fingerprint(), new_task("x"), |_| {
+            String::new()
+        })
+        .await;
+
+    assert!(matches!(result, Err(TaskError::InFlight)));
+}
+
+#[tokio::test]
+async fn keyed_create_that_fails_to_insert_releases_the_key() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    ports
+        .keys
+        .expect_reserve()
+        .return_once(|_, _, _, _| Ok(Reservation::Reserved));
+    ports
+        .tasks
+        .expect_insert()
+        .return_once(|_| Err(RepoError::Unavailable(anyhow!("timed out"))));
+    ports
+        .keys
+        .expect_release()
+        .with(eq(alice().id().clone()), eq(key()))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports.keys.expect_complete().never();
+
+    let result = ports
+        .service()
+        .create_once(&alice(), &key(), &fingerprint(), new_task("x"), |_| {
+            String::new()
+        })
+        .await;
+
+    assert!(matches!(result, Err(TaskError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn keyed_create_returns_the_task_even_if_the_response_cannot_be_stored() {
+    let mut ports = Ports::new();
+    ports.expect_ensure_alice();
+    ports
+        .keys
+        .expect_reserve()
+        .return_once(|_, _, _, _| Ok(Reservation::Reserved));
+    ports.tasks.expect_insert().returning(|_| Ok(()));
+    ports
+        .keys
+        .expect_complete()
+        .with(always(), always(), always())
+        .return_once(|_, _, _| Err(RepoError::Unavailable(anyhow!("gone"))));
+
+    let created = ports
+        .service()
+        .create_once(&alice(), &key(), &fingerprint(), new_task("x"), |_| {
+            "body".into()
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(created.response.body, "body");
+}
+
+#[test]
+fn repository_errors_map_to_use_case_errors() {
+    assert!(matches!(
+        TaskError::from(RepoError::NotFound),
+        TaskError::NotFound
+    ));
+    assert!(matches!(
+        TaskError::from(RepoError::VersionMismatch),
+        TaskError::PreconditionFailed
+    ));
+    assert!(matches!(
+        TaskError::from(RepoError::Conflict),
+        TaskError::Unexpected(_)
+    ));
+}

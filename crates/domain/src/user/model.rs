@@ -1,0 +1,121 @@
+//! User identity types.
+
+use time::OffsetDateTime;
+
+use crate::validation::{FieldError, char_len_within, has_control};
+
+/// The opaque id Better Auth gives a user: 1 to 255 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+impl UserId {
+    /// Longest id accepted, in characters (the `users.id` column's width).
+    pub const MAX_CHARS: usize = 255;
+
+    /// Accepts the id as issued: opaque, so it is not trimmed, only checked.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
+        let raw = raw.into();
+        if raw.trim().is_empty() || !char_len_within(&raw, 1, Self::MAX_CHARS) {
+            return Err(FieldError::new(
+                "user_id",
+                "must be 1 to 255 characters and not blank",
+            ));
+        }
+        if has_control(&raw) {
+            return Err(FieldError::new(
+                "user_id",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    /// The id as issued.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who a verified token says the caller is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    id: UserId,
+    email: Option<String>,
+    name: Option<String>,
+}
+
+impl AuthenticatedUser {
+    /// The caller `id`, with the `email` and `name` claims when the token has them.
+    pub fn new(id: UserId, email: Option<String>, name: Option<String>) -> Self {
+        Self { id, email, name }
+    }
+
+    /// The caller's id.
+    pub fn id(&self) -> &UserId {
+        &self.id
+    }
+
+    /// The `email` claim, if any.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+
+    /// The `name` claim, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+}
+
+/// The user as the server keeps them: created on their first write, updated from their claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The id Better Auth issued.
+    pub id: UserId,
+    /// Email from the most recent claims seen.
+    pub email: Option<String>,
+    /// Display name from the most recent claims seen.
+    pub name: Option<String>,
+    /// When the server first saw this user.
+    pub created_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_id_of_255_characters_is_accepted() {
+        let id = "é".repeat(255);
+        assert_eq!(UserId::parse(id.clone()).unwrap().as_str(), id);
+    }
+
+    #[test]
+    fn user_id_of_256_characters_is_rejected() {
+        assert!(UserId::parse("a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn blank_user_id_is_rejected() {
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::parse("   ").is_err());
+    }
+
+    #[test]
+    fn user_id_is_kept_verbatim() {
+        assert_eq!(
+            UserId::parse("Yx3kQ9-Ab_c").unwrap().as_str(),
+            "Yx3kQ9-Ab_c"
+        );
+    }
+
+    #[test]
+    fn user_id_with_a_newline_is_rejected() {
+        assert!(UserId::parse("abc\n").is_err());
+    }
+}
