@@ -1,1 +1,23 @@
-//! placeholder
+//! The Todo API's schema. Migrations declare their own identifiers and never import the
+//! adapter's entities, so that an old migration keeps meaning what it meant when it shipped.
+
+pub use sea_orm_migration::MigrationStatus;
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_users;
+mod m20260101_000002_create_tasks;
+mod m20260101_000003_create_idempotency_keys;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_create_users::Migration),
+            Box::new(m20260101_000002_create_tasks::Migration),
+            Box::new(m20260101_000003_create_idempotency_keys::Migration),
+        ]
+    }
+}

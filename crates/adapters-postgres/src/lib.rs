@@ -1,1 +1,18 @@
-//! placeholder
+//! The repository ports of the domain, implemented with SeaORM for PostgreSQL (production,
+//! Neon included) and SQLite (the embedded default). One implementation serves both; the few
+//! places where their SQL differs are in `sql.rs`.
+
+mod entity;
+mod error;
+mod idempotency_store;
+mod sql;
+mod store;
+mod task_repository;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod user_repository;
+
+pub use idempotency_store::SeaIdempotencyStore;
+pub use store::{DbSettings, MigrationState, Store};
+pub use task_repository::SeaTaskRepository;
+pub use user_repository::SeaUserRepository;

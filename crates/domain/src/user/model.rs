@@ -43,7 +43,7 @@ impl std::fmt::Display for UserId {
 }
 
 /// Who a verified token says the caller is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AuthenticatedUser {
     id: UserId,
     email: Option<String>,

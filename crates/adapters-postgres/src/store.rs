@@ -1,0 +1,169 @@
+//! The connection pool, migrations and the readiness probe.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    /// `postgres://…` (TLS per `sslmode`) or `sqlite://…`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the database counts as unavailable.
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed after this (serverless databases bill for open ones).
+    pub idle_timeout: Duration,
+    /// Connections are replaced after this, so that none outlives a server-side restart.
+    pub max_lifetime: Duration,
+}
+
+impl DbSettings {
+    /// Settings for `url` with the defaults the server uses.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_mins(5),
+            max_lifetime: Duration::from_mins(30),
+        }
+    }
+
+    /// Whether this is an in-memory SQLite database, which lives only as long as its single
+    /// connection.
+    fn is_sqlite_memory(&self) -> bool {
+        self.url.starts_with("sqlite:") && self.url.contains(":memory:")
+            || self.url.contains("mode=memory")
+    }
+}
+
+/// A migration and whether it has been applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationState {
+    /// The migration's name.
+    pub name: String,
+    /// Applied or pending.
+    pub applied: bool,
+}
+
+/// The database: a connection pool shared by the repositories.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens a pool. It connects lazily, so the server starts (and reports not ready) while the
+    /// database is down. For a SQLite file, its folder is created first.
+    pub async fn connect(settings: &DbSettings) -> Result<Self, DbErr> {
+        let mut options = ConnectOptions::new(settings.url.clone());
+        options
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_timeout(settings.acquire_timeout)
+            .sqlx_logging(false);
+        if settings.is_sqlite_memory() {
+            // One database per connection: keep exactly one, forever.
+            options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None::<Duration>)
+                .max_lifetime(None::<Duration>);
+        } else {
+            options
+                .max_connections(settings.max_connections)
+                .idle_timeout(settings.idle_timeout)
+                .max_lifetime(settings.max_lifetime)
+                .connect_lazy(true);
+            if let Some(folder) = sqlite_file_folder(&settings.url) {
+                std::fs::create_dir_all(folder).map_err(|e| {
+                    DbErr::Custom(format!(
+                        "cannot create the SQLite folder {}: {e}",
+                        folder.display()
+                    ))
+                })?;
+            }
+        }
+        Ok(Self {
+            db: Database::connect(options).await?,
+        })
+    }
+
+    /// The pool, for the repositories.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate_up(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    /// Reverts the most recent migration.
+    pub async fn migrate_down(&self) -> Result<(), DbErr> {
+        Migrator::down(&self.db, Some(1)).await
+    }
+
+    /// Drops every table and applies all migrations again.
+    pub async fn migrate_fresh(&self) -> Result<(), DbErr> {
+        Migrator::fresh(&self.db).await
+    }
+
+    /// Each migration and whether it is applied.
+    pub async fn migration_status(&self) -> Result<Vec<MigrationState>, DbErr> {
+        Migrator::install(&self.db).await?;
+        Ok(Migrator::get_migration_with_status(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| MigrationState {
+                name: m.name().to_owned(),
+                applied: m.status() == migration::MigrationStatus::Applied,
+            })
+            .collect())
+    }
+}
+
+/// The folder of a SQLite database file named by `url`, if it is a file with a folder.
+fn sqlite_file_folder(url: &str) -> Option<&Path> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folder_of_a_sqlite_file_is_found() {
+        assert_eq!(
+            sqlite_file_folder("sqlite://data/todo.db?mode=rwc"),
+            Some(Path::new("data"))
+        );
+        assert_eq!(sqlite_file_folder("sqlite:todo.db"), None);
+        assert_eq!(sqlite_file_folder("postgres://localhost/db"), None);
+    }
+
+    #[test]
+    fn in_memory_sqlite_is_recognised() {
+        assert!(DbSettings::new("sqlite::memory:").is_sqlite_memory());
+        assert!(!DbSettings::new("sqlite://data/todo.db?mode=rwc").is_sqlite_memory());
+    }
+}

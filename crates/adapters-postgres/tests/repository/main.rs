@@ -1,0 +1,87 @@
+//! The repository suite: every test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL`
+//! is set (each in a schema of its own).
+
+mod idempotency;
+mod listing;
+mod schema;
+mod tasks;
+mod users;
+
+use adapters_postgres::testing::TestDatabase;
+use adapters_postgres::{SeaTaskRepository, SeaUserRepository};
+use domain::task::{NewTask, Priority, Tags, Task, TaskId, TaskRepository, TaskTitle};
+use domain::user::{AuthenticatedUser, UserId, UserRepository};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+/// Generates, for each named `async fn(&TestDatabase)`, a test on SQLite and one on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = adapters_postgres::testing::TestDatabase::sqlite().await;
+                    super::$name(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = adapters_postgres::testing::TestDatabase::postgres().await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+const NOW: OffsetDateTime = datetime!(2026-01-08 10:00 UTC);
+
+fn user(name: &str) -> AuthenticatedUser {
+    AuthenticatedUser::new(
+        UserId::parse(name).unwrap(),
+        Some(format!("{name}@example.com")),
+        None,
+    )
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: TaskTitle::parse(title).unwrap(),
+        description: None,
+        completed: false,
+        priority: Priority::Medium,
+        tags: Tags::default(),
+        due_date: None,
+    }
+}
+
+/// The repositories of one test database.
+struct Repos {
+    tasks: SeaTaskRepository,
+    users: SeaUserRepository,
+}
+
+impl Repos {
+    fn new(db: &TestDatabase) -> Self {
+        Self {
+            tasks: SeaTaskRepository::new(db.store()),
+            users: SeaUserRepository::new(db.store()),
+        }
+    }
+
+    /// Stores a task of `owner` (provisioning them) created at `at`.
+    async fn add(&self, owner: &str, new: NewTask, at: OffsetDateTime) -> Task {
+        let owner = user(owner);
+        self.users.ensure(&owner, at).await.unwrap();
+        let task = Task::create(TaskId::generate(), owner.id().clone(), new, at);
+        self.tasks.insert(&task).await.unwrap();
+        task
+    }
+}

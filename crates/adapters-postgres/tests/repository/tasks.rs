@@ -1,0 +1,292 @@
+//! Single-task operations: round trips, ownership, versions, completion, concurrency.
+
+use std::sync::Arc;
+
+use adapters_postgres::testing::TestDatabase;
+use domain::repo::RepoError;
+use domain::task::{
+    Completion, DueDate, Priority, Tags, TaskDescription, TaskId, TaskPatch, TaskRepository,
+    TaskTitle, Version,
+};
+use domain::user::UserId;
+use time::Duration;
+
+use crate::{NOW, Repos, new_task};
+
+crate::on_both_backends!(
+    a_task_round_trips_every_field,
+    another_users_task_is_not_found,
+    update_is_guarded_by_the_version,
+    of_two_updates_from_the_same_version_exactly_one_wins,
+    delete_tells_missing_from_stale,
+    toggling_sets_and_clears_completed_at_and_bumps_the_version,
+    setting_completion_to_the_current_state_changes_nothing,
+    fifty_parallel_toggles_leave_the_parity_of_fifty,
+    text_that_looks_like_sql_or_html_is_stored_verbatim,
+);
+
+async fn a_task_round_trips_every_field(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let mut new = new_task("  Buy milk 🥛 ");
+    new.description = TaskDescription::parse("two\nlines").unwrap();
+    new.priority = Priority::High;
+    new.tags = Tags::parse(&["Home", "errand"]).unwrap();
+    new.due_date = Some(DueDate::parse("2026-02-01T09:30:00.250Z").unwrap());
+    new.completed = true;
+    let task = repos.add("alice", new, NOW).await;
+
+    let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+
+    assert_eq!(stored, task);
+    assert_eq!(stored.title().as_str(), "Buy milk 🥛");
+    assert_eq!(stored.completed_at(), Some(NOW));
+}
+
+async fn another_users_task_is_not_found(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let task = repos.add("alice", new_task("secret"), NOW).await;
+    let bob = UserId::parse("bob").unwrap();
+
+    assert!(matches!(
+        repos.tasks.get(&bob, task.id()).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        repos.tasks.delete(&bob, task.id(), None).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        repos
+            .tasks
+            .set_completion(&bob, task.id(), Completion::Toggle, None, NOW)
+            .await,
+        Err(RepoError::NotFound)
+    ));
+    let mut stolen = domain::task::Task::restore(domain::task::TaskRecord {
+        owner: bob.clone(),
+        ..record_of(&task)
+    });
+    stolen.apply(
+        TaskPatch {
+            title: Some(TaskTitle::parse("mine now").unwrap()),
+            ..TaskPatch::default()
+        },
+        NOW,
+    );
+    assert!(matches!(
+        repos.tasks.update(&stolen, Version::INITIAL).await,
+        Err(RepoError::NotFound)
+    ));
+    let still = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+    assert_eq!(still.title().as_str(), "secret");
+}
+
+/// Every field of a task, to build a variant of it.
+fn record_of(task: &domain::task::Task) -> domain::task::TaskRecord {
+    domain::task::TaskRecord {
+        id: task.id(),
+        owner: task.owner().clone(),
+        title: task.title().clone(),
+        description: task.description().cloned(),
+        completed: task.completed(),
+        completed_at: task.completed_at(),
+        priority: task.priority(),
+        tags: task.tags().clone(),
+        due_date: task.due_date(),
+        version: task.version(),
+        created_at: task.created_at(),
+        updated_at: task.updated_at(),
+    }
+}
+
+async fn update_is_guarded_by_the_version(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let mut task = repos.add("alice", new_task("v1"), NOW).await;
+    task.apply(
+        TaskPatch {
+            title: Some(TaskTitle::parse("v2").unwrap()),
+            tags: Some(Tags::parse(&["new"]).unwrap()),
+            ..TaskPatch::default()
+        },
+        NOW + Duration::minutes(1),
+    );
+
+    assert!(matches!(
+        repos.tasks.update(&task, Version::new(5).unwrap()).await,
+        Err(RepoError::VersionMismatch)
+    ));
+    repos.tasks.update(&task, Version::INITIAL).await.unwrap();
+
+    let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+    assert_eq!(stored, task);
+    assert_eq!(stored.version(), Version::new(2).unwrap());
+}
+
+async fn of_two_updates_from_the_same_version_exactly_one_wins(db: &TestDatabase) {
+    let repos = Arc::new(Repos::new(db));
+    let task = repos.add("alice", new_task("race"), NOW).await;
+    let attempts = ["left", "right"].map(|title| {
+        let repos = Arc::clone(&repos);
+        let mut mine = task.clone();
+        tokio::spawn(async move {
+            mine.apply(
+                TaskPatch {
+                    title: Some(TaskTitle::parse(title).unwrap()),
+                    ..TaskPatch::default()
+                },
+                NOW,
+            );
+            repos.tasks.update(&mine, Version::INITIAL).await
+        })
+    });
+    let mut wins = 0;
+    let mut stale = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(RepoError::VersionMismatch) => stale += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((wins, stale), (1, 1));
+}
+
+async fn delete_tells_missing_from_stale(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let task = repos.add("alice", new_task("doomed"), NOW).await;
+
+    assert!(matches!(
+        repos
+            .tasks
+            .delete(task.owner(), task.id(), Version::new(2))
+            .await,
+        Err(RepoError::VersionMismatch)
+    ));
+    repos
+        .tasks
+        .delete(task.owner(), task.id(), Some(Version::INITIAL))
+        .await
+        .unwrap();
+    assert!(matches!(
+        repos.tasks.delete(task.owner(), task.id(), None).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        repos
+            .tasks
+            .delete(task.owner(), TaskId::generate(), None)
+            .await,
+        Err(RepoError::NotFound)
+    ));
+}
+
+async fn toggling_sets_and_clears_completed_at_and_bumps_the_version(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let task = repos.add("alice", new_task("toggle me"), NOW).await;
+    let later = NOW + Duration::minutes(5);
+
+    let done = repos
+        .tasks
+        .set_completion(task.owner(), task.id(), Completion::Toggle, None, later)
+        .await
+        .unwrap();
+    assert!(done.completed());
+    assert_eq!(done.completed_at(), Some(later));
+    assert_eq!(done.version(), Version::new(2).unwrap());
+    assert_eq!(done.updated_at(), later);
+
+    let stale = repos
+        .tasks
+        .set_completion(
+            task.owner(),
+            task.id(),
+            Completion::Toggle,
+            Some(Version::INITIAL),
+            later,
+        )
+        .await;
+    assert!(matches!(stale, Err(RepoError::VersionMismatch)));
+
+    let reopened = repos
+        .tasks
+        .set_completion(
+            task.owner(),
+            task.id(),
+            Completion::Toggle,
+            Version::new(2),
+            later,
+        )
+        .await
+        .unwrap();
+    assert!(!reopened.completed());
+    assert_eq!(reopened.completed_at(), None);
+    assert_eq!(reopened.version(), Version::new(3).unwrap());
+}
+
+async fn setting_completion_to_the_current_state_changes_nothing(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let task = repos.add("alice", new_task("pending"), NOW).await;
+
+    let same = repos
+        .tasks
+        .set_completion(
+            task.owner(),
+            task.id(),
+            Completion::Set(false),
+            None,
+            NOW + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(same, task);
+    let done = repos
+        .tasks
+        .set_completion(
+            task.owner(),
+            task.id(),
+            Completion::Set(true),
+            None,
+            NOW + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.completed_at(), Some(NOW + Duration::hours(1)));
+}
+
+async fn fifty_parallel_toggles_leave_the_parity_of_fifty(db: &TestDatabase) {
+    let repos = Arc::new(Repos::new(db));
+    let task = repos.add("alice", new_task("flip"), NOW).await;
+    let toggles: Vec<_> = (0..50)
+        .map(|_| {
+            let repos = Arc::clone(&repos);
+            let (owner, id) = (task.owner().clone(), task.id());
+            tokio::spawn(async move {
+                repos
+                    .tasks
+                    .set_completion(&owner, id, Completion::Toggle, None, NOW)
+                    .await
+            })
+        })
+        .collect();
+    for toggle in toggles {
+        toggle.await.unwrap().unwrap();
+    }
+
+    let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+    assert!(
+        !stored.completed(),
+        "50 toggles of a pending task leave it pending"
+    );
+    assert_eq!(stored.version(), Version::new(51).unwrap());
+}
+
+async fn text_that_looks_like_sql_or_html_is_stored_verbatim(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let title = "'); DROP TABLE tasks; -- <script>alert(1)</script>";
+    let task = repos.add("alice", new_task(title), NOW).await;
+
+    let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+
+    assert_eq!(stored.title().as_str(), title);
+}
