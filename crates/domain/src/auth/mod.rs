@@ -30,6 +30,9 @@ pub enum AuthError {
     /// The algorithm in the header is not one the configured keys allow.
     #[error("the token's algorithm is not allowed")]
     AlgorithmNotAllowed,
+    /// A real algorithm this server cannot verify (ES512).
+    #[error("the token's algorithm is not supported; use EdDSA, ES256, RS256 or PS256")]
+    UnsupportedAlgorithm,
     /// `iss` is not the configured issuer.
     #[error("the token's issuer is not accepted")]
     WrongIssuer,
