@@ -8,7 +8,7 @@ use super::ports::TaskRepository;
 use super::query::{TaskPage, TaskQuery, TaskStats};
 use crate::clock::Clock;
 use crate::idempotency::{
-    Fingerprint, IdempotencyKey, IdempotencyStore, Reservation, StoredResponse,
+    Fingerprint, IdempotencyKey, IdempotencyStore, RETENTION, Reservation, StoredResponse,
 };
 use crate::repo::RepoError;
 use crate::user::{AuthenticatedUser, UserId, UserRepository};
@@ -177,6 +177,11 @@ impl TaskService {
     /// The owner's stats now.
     pub async fn stats(&self, owner: &UserId) -> Result<TaskStats, TaskError> {
         Ok(self.tasks.stats(owner, self.clock.now()).await?)
+    }
+
+    /// Forgets idempotency keys older than their retention; returns how many.
+    pub async fn purge_expired_keys(&self) -> Result<u64, TaskError> {
+        Ok(self.keys.purge(self.clock.now() - RETENTION).await?)
     }
 
     /// Deletes the owner's completed tasks.

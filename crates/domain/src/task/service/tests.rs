@@ -564,3 +564,16 @@ fn repository_errors_map_to_use_case_errors() {
         TaskError::Unexpected(_)
     ));
 }
+
+#[tokio::test]
+async fn purging_forgets_keys_older_than_the_retention() {
+    let mut ports = Ports::new();
+    ports
+        .keys
+        .expect_purge()
+        .with(eq(NOW - crate::idempotency::RETENTION))
+        .times(1)
+        .returning(|_| Ok(4));
+
+    assert_eq!(ports.service().purge_expired_keys().await.unwrap(), 4);
+}

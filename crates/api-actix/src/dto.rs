@@ -1,0 +1,410 @@
+//! The wire shapes of shared/API.md: request bodies (unknown fields refused) turned into domain
+//! values with every field error collected, and responses borrowed from domain values.
+
+use domain::task::{
+    DueDate, NewTask, Priority, Tags, Task, TaskDescription, TaskPatch, TaskStats, TaskTitle,
+};
+use domain::user::User;
+use domain::validation::{Collector, FieldError, ValidationErrors};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// A timestamp on the wire: RFC 3339 in UTC with milliseconds, `2026-01-08T10:15:30.123Z`.
+#[derive(Debug, Clone, Copy)]
+pub struct Timestamp(pub OffsetDateTime);
+
+const WIRE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let utc = self.0.to_offset(time::UtcOffset::UTC);
+        let text = utc.format(WIRE_FORMAT).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+}
+
+/// The priorities, for the schema.
+#[derive(ToSchema)]
+#[schema(as = Priority)]
+#[allow(dead_code)] // Describes the wire values; the domain's `Priority` parses them.
+pub enum PrioritySchema {
+    /// `low`
+    #[schema(rename = "low")]
+    Low,
+    /// `medium`
+    #[schema(rename = "medium")]
+    Medium,
+    /// `high`
+    #[schema(rename = "high")]
+    High,
+}
+
+/// A task as the API returns it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Task)]
+pub struct TaskResponse<'a> {
+    /// Assigned by the server (UUID v7).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    /// The owner.
+    pub user_id: &'a str,
+    /// 1–200 characters.
+    pub title: &'a str,
+    /// At most 1000 characters.
+    pub description: Option<&'a str>,
+    /// Done or not.
+    pub completed: bool,
+    /// When it was completed, while it is.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+    /// `low`, `medium` or `high`.
+    #[schema(value_type = PrioritySchema)]
+    pub priority: &'static str,
+    /// At most 10 tags.
+    pub tags: Vec<&'a str>,
+    /// Optional due date.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_date: Option<Timestamp>,
+    /// Set by the server.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Set by the server.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl<'a> From<&'a Task> for TaskResponse<'a> {
+    fn from(task: &'a Task) -> Self {
+        Self {
+            id: *task.id().as_uuid(),
+            user_id: task.owner().as_str(),
+            title: task.title().as_str(),
+            description: task.description().map(TaskDescription::as_str),
+            completed: task.completed(),
+            completed_at: task.completed_at().map(Timestamp),
+            priority: task.priority().as_str(),
+            tags: task
+                .tags()
+                .as_slice()
+                .iter()
+                .map(domain::task::Tag::as_str)
+                .collect(),
+            due_date: task.due_date().map(|d| Timestamp(d.at())),
+            created_at: Timestamp(task.created_at()),
+            updated_at: Timestamp(task.updated_at()),
+        }
+    }
+}
+
+/// The body of `POST /tasks`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTaskBody {
+    /// Required; trimmed; 1–200 characters, no control characters.
+    #[schema(required = true)]
+    title: Option<String>,
+    /// At most 1000 characters; `""` means none.
+    description: Option<String>,
+    /// Defaults to `false`.
+    completed: Option<bool>,
+    /// Defaults to `medium`.
+    #[schema(value_type = Option<PrioritySchema>)]
+    priority: Option<String>,
+    /// At most 10; each trimmed, 1–32 characters; duplicates (ignoring case) dropped.
+    tags: Option<Vec<String>>,
+    /// RFC 3339 timestamp.
+    #[schema(format = DateTime)]
+    due_date: Option<String>,
+}
+
+impl CreateTaskBody {
+    /// The new task, or every field error.
+    pub fn into_domain(self) -> Result<NewTask, ValidationErrors> {
+        let mut c = Collector::new();
+        let title = c.check(
+            self.title
+                .as_deref()
+                .ok_or_else(|| FieldError::new("title", "is required"))
+                .and_then(TaskTitle::parse),
+        );
+        let description = self
+            .description
+            .as_deref()
+            .and_then(|d| c.check(TaskDescription::parse(d)))
+            .flatten();
+        let priority = self
+            .priority
+            .as_deref()
+            .and_then(|p| c.check(Priority::parse(p)));
+        let tags = self
+            .tags
+            .as_deref()
+            .and_then(|t| c.check_all(Tags::parse(t)));
+        let due_date = self
+            .due_date
+            .as_deref()
+            .and_then(|d| c.check(DueDate::parse(d)));
+        c.finish(|| ())?;
+        Ok(NewTask {
+            // Present: a missing title was recorded above.
+            title: title.ok_or_else(|| FieldError::new("title", "is required"))?,
+            description,
+            completed: self.completed.unwrap_or(false),
+            priority: priority.unwrap_or_default(),
+            tags: tags.unwrap_or_default(),
+            due_date,
+        })
+    }
+}
+
+/// A field of a partial update: left out, explicitly `null`, or a value.
+#[derive(Default)]
+enum Patch<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Only called for a field that is present; `#[serde(default)]` covers the absent one.
+        Option::<T>::deserialize(d).map(|v| v.map_or(Self::Null, Self::Value))
+    }
+}
+
+impl<T> Patch<T> {
+    /// For a field that cannot be empty: `null` is an error.
+    fn not_null(self, c: &mut Collector, field: &str) -> Option<T> {
+        match self {
+            Self::Absent => None,
+            Self::Null => {
+                c.push(FieldError::new(field, "cannot be null"));
+                None
+            }
+            Self::Value(value) => Some(value),
+        }
+    }
+}
+
+/// The body of `PUT`/`PATCH /tasks/{id}`: present fields are set, `null` clears a nullable one.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTaskBody {
+    /// New title.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    title: Patch<String>,
+    /// New description; `null` or `""` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    description: Patch<String>,
+    /// New completion state.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    completed: Patch<bool>,
+    /// New priority.
+    #[serde(default)]
+    #[schema(value_type = Option<PrioritySchema>)]
+    priority: Patch<String>,
+    /// New tags, replacing the old ones.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    tags: Patch<Vec<String>>,
+    /// New due date; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    due_date: Patch<String>,
+}
+
+impl UpdateTaskBody {
+    /// The patch, or every field error.
+    pub fn into_domain(self) -> Result<TaskPatch, ValidationErrors> {
+        let mut c = Collector::new();
+        let title = self
+            .title
+            .not_null(&mut c, "title")
+            .and_then(|t| c.check(TaskTitle::parse(&t)));
+        let completed = self.completed.not_null(&mut c, "completed");
+        let priority = self
+            .priority
+            .not_null(&mut c, "priority")
+            .and_then(|p| c.check(Priority::parse(&p)));
+        let tags = self
+            .tags
+            .not_null(&mut c, "tags")
+            .and_then(|t| c.check_all(Tags::parse(&t)));
+        let description = match self.description {
+            Patch::Absent => None,
+            Patch::Null => Some(None),
+            Patch::Value(text) => c.check(TaskDescription::parse(&text)),
+        };
+        let due_date = match self.due_date {
+            Patch::Absent => None,
+            Patch::Null => Some(None),
+            Patch::Value(text) => c.check(DueDate::parse(&text)).map(Some),
+        };
+        c.finish(|| TaskPatch {
+            title,
+            description,
+            completed,
+            priority,
+            tags,
+            due_date,
+        })
+    }
+}
+
+/// The optional body of `PATCH /tasks/{id}/complete`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteBody {
+    /// The state to set; without a body the state is toggled.
+    pub completed: bool,
+}
+
+/// `GET /tasks/stats`.
+#[derive(Serialize, ToSchema)]
+pub struct StatsResponse {
+    /// All tasks.
+    total: u64,
+    /// Completed tasks.
+    completed: u64,
+    /// Pending tasks.
+    pending: u64,
+    /// Pending tasks whose due date has passed.
+    overdue: u64,
+    /// All tasks by priority.
+    by_priority: ByPriority,
+}
+
+/// Counts per priority.
+#[derive(Serialize, ToSchema)]
+pub struct ByPriority {
+    /// `low`
+    low: u64,
+    /// `medium`
+    medium: u64,
+    /// `high`
+    high: u64,
+}
+
+impl From<TaskStats> for StatsResponse {
+    fn from(stats: TaskStats) -> Self {
+        Self {
+            total: stats.total,
+            completed: stats.completed,
+            pending: stats.pending,
+            overdue: stats.overdue,
+            by_priority: ByPriority {
+                low: stats.by_priority.low,
+                medium: stats.by_priority.medium,
+                high: stats.by_priority.high,
+            },
+        }
+    }
+}
+
+/// `DELETE /tasks?status=completed`.
+#[derive(Serialize, ToSchema)]
+pub struct DeletedResponse {
+    /// How many tasks were deleted.
+    pub deleted: u64,
+}
+
+/// `GET /api/me`.
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse<'a> {
+    /// Better Auth's user id.
+    id: &'a str,
+    /// From the latest token.
+    email: Option<&'a str>,
+    /// From the latest token.
+    name: Option<&'a str>,
+    /// When this server first saw the user.
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a User> for MeResponse<'a> {
+    fn from(user: &'a User) -> Self {
+        Self {
+            id: user.id.as_str(),
+            email: user.email.as_deref(),
+            name: user.name.as_deref(),
+            created_at: Timestamp(user.created_at),
+        }
+    }
+}
+
+/// `GET /health` and `GET /ready`.
+#[derive(Serialize, ToSchema)]
+pub struct StatusResponse {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn create(json: serde_json::Value) -> Result<NewTask, ValidationErrors> {
+        serde_json::from_value::<CreateTaskBody>(json)
+            .unwrap()
+            .into_domain()
+    }
+
+    fn update(json: serde_json::Value) -> Result<TaskPatch, ValidationErrors> {
+        serde_json::from_value::<UpdateTaskBody>(json)
+            .unwrap()
+            .into_domain()
+    }
+
+    #[test]
+    fn timestamps_are_written_in_utc_with_milliseconds() {
+        let json =
+            serde_json::to_string(&Timestamp(datetime!(2026-01-08 12:15:30.1 +02:00))).unwrap();
+        assert_eq!(json, "\"2026-01-08T10:15:30.100Z\"");
+    }
+
+    #[test]
+    fn a_create_body_reports_every_broken_rule() {
+        let errors = create(serde_json::json!({
+            "priority": "urgent", "tags": ["ok", ""], "due_date": "soon"
+        }))
+        .unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(FieldError::field).collect();
+        assert_eq!(fields, ["title", "priority", "tags[1]", "due_date"]);
+    }
+
+    #[test]
+    fn a_minimal_create_body_gets_the_defaults() {
+        let new = create(serde_json::json!({"title": " Buy milk "})).unwrap();
+        assert_eq!(new.title.as_str(), "Buy milk");
+        assert_eq!((new.priority, new.completed), (Priority::Medium, false));
+        assert!(new.tags.is_empty() && new.description.is_none() && new.due_date.is_none());
+    }
+
+    #[test]
+    fn an_update_tells_null_from_absent() {
+        let patch = update(serde_json::json!({"description": null, "due_date": null})).unwrap();
+        assert_eq!(patch.description, Some(None));
+        assert_eq!(patch.due_date, Some(None));
+        assert_eq!(patch.title, None);
+    }
+
+    #[test]
+    fn an_update_refuses_null_for_fields_that_cannot_be_empty() {
+        let errors = update(
+            serde_json::json!({"title": null, "priority": null, "tags": null, "completed": null}),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.errors().iter().map(FieldError::field).collect();
+        assert_eq!(fields, ["title", "completed", "priority", "tags"]);
+    }
+}

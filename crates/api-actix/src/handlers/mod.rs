@@ -1,0 +1,6 @@
+//! Route handlers, one module per resource.
+
+pub mod docs;
+pub mod health;
+pub mod me;
+pub mod tasks;

@@ -1,0 +1,395 @@
+//! The task routes of shared/API.md.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use domain::idempotency::StoredResponse;
+use domain::task::{Completion, Task, TaskId, TaskQuery};
+use domain::user::UserId;
+use domain::validation::FieldError;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::dto::{
+    CompleteBody, CreateTaskBody, DeletedResponse, StatsResponse, TaskResponse, UpdateTaskBody,
+};
+use crate::error::{ApiError, Problem};
+use crate::extract::{
+    AuthUser, Body, IfMatch, QueryPairs, etag, idempotency_key, if_match, if_none_match,
+};
+use crate::state::AppState;
+
+/// A task id from a path; one that is not a UUID names no task.
+fn task_id(raw: &str) -> Result<TaskId, ApiError> {
+    TaskId::parse(raw).map_err(|_| ApiError::NotFound("no such task"))
+}
+
+/// Where a task lives, with the owner's real id (not `me`).
+fn location(owner: &UserId, id: TaskId) -> String {
+    format!(
+        "/api/{}/tasks/{id}",
+        utf8_percent_encode(owner.as_str(), NON_ALPHANUMERIC)
+    )
+}
+
+/// The JSON of one task.
+fn task_json(task: &Task) -> String {
+    serde_json::to_string(&TaskResponse::from(task)).expect("a task always serialises")
+}
+
+/// A response carrying one task, with its `ETag`.
+fn one_task(status: StatusCode, task: &Task) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, etag(task.version())))
+        .content_type("application/json")
+        .body(task_json(task))
+}
+
+/// The `201` of a create, first time or replayed.
+fn created(owner: &UserId, response: StoredResponse, replayed: bool) -> HttpResponse {
+    let mut builder = HttpResponse::Created();
+    builder
+        .insert_header((header::LOCATION, location(owner, response.task_id)))
+        .insert_header((header::ETAG, etag(response.version)))
+        .content_type("application/json");
+    if replayed {
+        builder.insert_header(("Idempotent-Replayed", "true"));
+    }
+    builder.body(response.body)
+}
+
+/// The `Link` header of a page: `next` while tasks remain, `prev` after the first page.
+fn page_links(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+    query: &TaskQuery,
+    shown: usize,
+    total: u64,
+) -> Option<String> {
+    let link = |offset: u64, rel: &str| {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in pairs.iter().filter(|(n, _)| n != "limit" && n != "offset") {
+            serializer.append_pair(name, value);
+        }
+        serializer
+            .append_pair("limit", &query.limit.to_string())
+            .append_pair("offset", &offset.to_string());
+        format!("<{}?{}>; rel=\"{rel}\"", req.path(), serializer.finish())
+    };
+    let mut links = Vec::new();
+    let next = query.offset + shown as u64;
+    if shown > 0 && next < total {
+        links.push(link(next, "next"));
+    }
+    if query.offset > 0 {
+        links.push(link(
+            query.offset.saturating_sub(u64::from(query.limit)),
+            "prev",
+        ));
+    }
+    (!links.is_empty()).then(|| links.join(", "))
+}
+
+/// List the user's tasks: filter, sort, page.
+#[utoipa::path(get, path = "/api/{user_id}/tasks", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("status" = Option<String>, Query, description = "`all` (default), `pending`, `completed`"),
+        ("q" = Option<String>, Query, description = "Text searched, ignoring case, in title and description"),
+        ("priority" = Option<String>, Query, description = "`low`, `medium`, `high`"),
+        ("tag" = Option<Vec<String>>, Query, description = "A tag; repeat to require several", explode = true),
+        ("due_before" = Option<String>, Query, description = "RFC 3339; due strictly before"),
+        ("due_after" = Option<String>, Query, description = "RFC 3339; due strictly after"),
+        ("sort" = Option<String>, Query, description = "`created` (default), `updated`, `title`, `due_date`, `priority`"),
+        ("order" = Option<String>, Query, description = "`asc` or `desc`; default `desc` for created, updated, priority, else `asc`"),
+        ("limit" = Option<u32>, Query, description = "1–500, default 100"),
+        ("offset" = Option<u64>, Query, description = "0 or more, default 0"),
+    ),
+    responses(
+        (status = 200, description = "One page of tasks", body = Vec<TaskResponse>,
+            headers(("X-Total-Count" = u64, description = "Matches before paging"),
+                    ("Link" = String, description = "`rel=\"next\"` and `rel=\"prev\"` pages"))),
+        (status = 401, description = "No token, or a token refused", body = Problem),
+        (status = 403, description = "The path names another user", body = Problem),
+        (status = 422, description = "An unknown parameter or value", body = Problem),
+    ))]
+pub async fn list_tasks(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<String>,
+    query: QueryPairs,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path)?;
+    let pairs = query.0;
+    let task_query = TaskQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let page = state.tasks.list(&owner, &task_query).await?;
+    let body: Vec<TaskResponse<'_>> = page.tasks.iter().map(TaskResponse::from).collect();
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("X-Total-Count", page.total));
+    if let Some(links) = page_links(&req, &pairs, &task_query, page.tasks.len(), page.total) {
+        response.insert_header((header::LINK, links));
+    }
+    Ok(response.json(body))
+}
+
+/// Create a task; with `Idempotency-Key`, at most once per key.
+#[utoipa::path(post, path = "/api/{user_id}/tasks", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; a retry with the same key and body within 24 h returns the first response"),
+    ),
+    request_body = CreateTaskBody,
+    responses(
+        (status = 201, description = "Created", body = TaskResponse,
+            headers(("Location" = String), ("ETag" = String),
+                    ("Idempotent-Replayed" = String, description = "`true` on a replay"))),
+        (status = 400, description = "A malformed Idempotency-Key", body = Problem),
+        (status = 401, description = "No token, or a token refused", body = Problem),
+        (status = 403, description = "The path names another user", body = Problem),
+        (status = 409, description = "The first request with this key is still running", body = Problem),
+        (status = 413, description = "Body over 64 KiB", body = Problem),
+        (status = 415, description = "Body not JSON", body = Problem),
+        (status = 422, description = "Broken rules, or a key reused with another body", body = Problem),
+    ))]
+pub async fn create_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path)?;
+    let key = idempotency_key(req.headers())?;
+    let new = body.json::<CreateTaskBody>()?.into_domain()?;
+    let fingerprint = body.fingerprint();
+    let Some(key) = key else {
+        let task = state.tasks.create(&caller.0, new).await?;
+        let response = StoredResponse {
+            task_id: task.id(),
+            version: task.version(),
+            body: task_json(&task),
+        };
+        return Ok(created(&owner, response, false));
+    };
+    let outcome = state
+        .tasks
+        .create_once(&caller.0, &key, &fingerprint, new, task_json)
+        .await?;
+    Ok(created(&owner, outcome.response, outcome.replayed))
+}
+
+/// One task.
+#[utoipa::path(get, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-None-Match" = Option<String>, Header, description = "A previous ETag"),
+    ),
+    responses(
+        (status = 200, description = "The task", body = TaskResponse, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the ETag given"),
+        (status = 401, description = "No token, or a token refused", body = Problem),
+        (status = 403, description = "The path names another user", body = Problem),
+        (status = 404, description = "No such task for this user", body = Problem),
+    ))]
+pub async fn get_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path.0)?;
+    let task = state.tasks.get(&owner, task_id(&path.1)?).await?;
+    if if_none_match(req.headers(), task.version())? {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(task.version())))
+            .finish());
+    }
+    Ok(one_task(StatusCode::OK, &task))
+}
+
+async fn update_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path.0)?;
+    let id = task_id(&path.1)?;
+    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    let changes = body.json::<UpdateTaskBody>()?.into_domain()?;
+    let task = state.tasks.update(&owner, id, changes, expected).await?;
+    Ok(one_task(StatusCode::OK, &task))
+}
+
+/// Update the fields given (`null` clears a nullable field).
+#[utoipa::path(put, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    request_body = UpdateTaskBody,
+    responses(
+        (status = 200, description = "The updated task", body = TaskResponse, headers(("ETag" = String))),
+        (status = 400, description = "A malformed If-Match", body = Problem),
+        (status = 404, description = "No such task for this user", body = Problem),
+        (status = 412, description = "Stale If-Match; nothing changed", body = Problem),
+        (status = 422, description = "Broken rules, unknown or read-only fields", body = Problem),
+    ))]
+pub async fn put_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    update_task(state, caller, path, req, body).await
+}
+
+/// Same as `PUT`.
+#[utoipa::path(patch, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    request_body = UpdateTaskBody,
+    responses(
+        (status = 200, description = "The updated task", body = TaskResponse, headers(("ETag" = String))),
+        (status = 404, description = "No such task for this user", body = Problem),
+        (status = 412, description = "Stale If-Match; nothing changed", body = Problem),
+        (status = 422, description = "Broken rules, unknown or read-only fields", body = Problem),
+    ))]
+pub async fn patch_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    update_task(state, caller, path, req, body).await
+}
+
+/// Delete a task.
+#[utoipa::path(delete, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, description = "Delete only at this ETag"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such task for this user", body = Problem),
+        (status = 412, description = "Stale If-Match; nothing deleted", body = Problem),
+    ))]
+pub async fn delete_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path.0)?;
+    let id = task_id(&path.1)?;
+    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    state.tasks.delete(&owner, id, expected).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Toggle `completed`; with a body `{"completed": bool}`, set it instead.
+#[utoipa::path(patch, path = "/api/{user_id}/tasks/{id}/complete", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, description = "Change only at this ETag"),
+    ),
+    request_body(content = Option<CompleteBody>, description = "Optional: the state to set"),
+    responses(
+        (status = 200, description = "The task", body = TaskResponse, headers(("ETag" = String))),
+        (status = 404, description = "No such task for this user", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+    ))]
+pub async fn complete_task(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path.0)?;
+    let id = task_id(&path.1)?;
+    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    let change = body
+        .optional_json::<CompleteBody>()?
+        .map_or(Completion::Toggle, |b| Completion::Set(b.completed));
+    let task = state
+        .tasks
+        .set_completion(&owner, id, change, expected)
+        .await?;
+    Ok(one_task(StatusCode::OK, &task))
+}
+
+/// Counts of the user's tasks.
+#[utoipa::path(get, path = "/api/{user_id}/tasks/stats", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("user_id" = String, Path, description = "The signed-in user's id, or `me`")),
+    responses(
+        (status = 200, description = "The counts", body = StatsResponse),
+        (status = 403, description = "The path names another user", body = Problem),
+    ))]
+pub async fn stats(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path)?;
+    let counts = state.tasks.stats(&owner).await?;
+    Ok(HttpResponse::Ok().json(StatsResponse::from(counts)))
+}
+
+/// Delete every completed task: exactly `?status=completed`, no other filter.
+#[utoipa::path(delete, path = "/api/{user_id}/tasks", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("status" = String, Query, description = "Must be `completed`"),
+    ),
+    responses(
+        (status = 200, description = "How many were deleted", body = DeletedResponse),
+        (status = 422, description = "Missing `status=completed`, or another parameter", body = Problem),
+    ))]
+pub async fn clear_completed(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<String>,
+    query: QueryPairs,
+) -> Result<HttpResponse, ApiError> {
+    let owner = caller.0.authorize_path(&path)?;
+    let mut errors = Vec::new();
+    let mut status = None;
+    for (name, value) in query.0 {
+        if name == "status" && status.replace(value).is_some() {
+            errors.push(FieldError::new("status", "must be given once"));
+        } else if name != "status" {
+            errors.push(FieldError::new(
+                name,
+                "is not accepted here: only status=completed",
+            ));
+        }
+    }
+    if status.as_deref() != Some("completed") && !errors.iter().any(|e| e.field() == "status") {
+        errors.insert(0, FieldError::new("status", "must be completed"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let deleted = state.tasks.delete_completed(&owner).await?;
+    Ok(HttpResponse::Ok().json(DeletedResponse { deleted }))
+}

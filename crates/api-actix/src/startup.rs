@@ -1,0 +1,166 @@
+//! Building and running the server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderName};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use adapters_jwt::{JwtSettings, JwtVerifier};
+use adapters_postgres::{SeaIdempotencyStore, SeaTaskRepository, SeaUserRepository, Store};
+use anyhow::Context;
+use domain::clock::SystemClock;
+use domain::task::TaskService;
+use domain::user::UserService;
+
+use crate::config::{AuthSettings, Settings};
+use crate::middleware::{RateLimiter, request_context};
+use crate::routes::routes;
+use crate::state::AppState;
+
+/// How often expired idempotency keys are purged.
+const PURGE_EVERY: Duration = Duration::from_hours(1);
+/// How often idle rate-limit buckets are dropped.
+const FORGET_IDLE_EVERY: Duration = Duration::from_mins(1);
+
+/// The token verifier the settings describe.
+pub fn verifier(auth: &AuthSettings) -> anyhow::Result<JwtVerifier> {
+    let mut settings = JwtSettings::new(
+        auth.secret.as_ref().map(|s| s.expose().to_vec()),
+        auth.jwks_url.clone(),
+    );
+    settings.issuer.clone_from(&auth.issuer);
+    settings.audience.clone_from(&auth.audience);
+    Ok(JwtVerifier::new(settings)?)
+}
+
+/// The state of a server on `store`.
+pub fn app_state(store: &Store, auth: &AuthSettings) -> anyhow::Result<AppState> {
+    let clock = Arc::new(SystemClock);
+    let users = Arc::new(SeaUserRepository::new(store));
+    Ok(AppState {
+        tasks: TaskService::new(
+            Arc::new(SeaTaskRepository::new(store)),
+            users.clone(),
+            Arc::new(SeaIdempotencyStore::new(store)),
+            clock.clone(),
+        ),
+        users: UserService::new(users, clock),
+        verifier: Arc::new(verifier(auth)?),
+        readiness: Arc::new(store.clone()),
+        cookie_name: auth.cookie_name.as_str().into(),
+    })
+}
+
+/// CORS for the configured origins: credentials allowed, preflights cached an hour, the
+/// contract's headers exposed.
+fn cors(origins: &[String]) -> Cors {
+    let cors = origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    cors.allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-total-count"),
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+        ])
+        .supports_credentials()
+        .max_age(3600)
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects, migrates when configured, binds, and starts the background chores.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database)
+            .await
+            .context("cannot open the database")?;
+        if settings.run_migrations {
+            store
+                .migrate_up()
+                .await
+                .context("cannot apply the migrations (is the database reachable?)")?;
+        }
+        let state = app_state(&store, &settings.auth)?;
+        let limiter = settings
+            .rate_limit
+            .map(|s| web::Data::new(RateLimiter::new(s)));
+        spawn_chores(state.clone(), limiter.clone());
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let origins = settings.cors_origins.clone();
+        let state = web::Data::new(state);
+        let server = HttpServer::new(move || {
+            let mut app = App::new()
+                .app_data(state.clone())
+                .configure(routes)
+                .wrap(cors(&origins))
+                .wrap(from_fn(request_context));
+            if let Some(limiter) = &limiter {
+                app = app.app_data(limiter.clone());
+            }
+            app
+        })
+        .listen(listener)?
+        // SIGTERM and ctrl-c stop accepting, then let requests in flight finish.
+        .shutdown_timeout(30)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM or ctrl-c.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Periodic work: forget expired idempotency keys and idle rate-limit buckets.
+fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {
+    tokio::spawn(async move {
+        let mut purge = tokio::time::interval(PURGE_EVERY);
+        let mut forget = tokio::time::interval(FORGET_IDLE_EVERY);
+        loop {
+            tokio::select! {
+                _ = purge.tick() => match state.tasks.purge_expired_keys().await {
+                    Ok(purged) => tracing::debug!(purged, "expired idempotency keys purged"),
+                    Err(error) => tracing::warn!(error = %error, "idempotency key purge failed"),
+                },
+                _ = forget.tick() => {
+                    if let Some(limiter) = &limiter {
+                        limiter.forget_idle();
+                    }
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,36 @@
+//! The state every worker shares: the use cases, the token verifier, the readiness probe.
+
+use std::sync::Arc;
+
+use domain::auth::TokenVerifier;
+use domain::task::TaskService;
+use domain::user::UserService;
+
+/// Whether the server can serve requests that need the database.
+#[async_trait::async_trait]
+pub trait Readiness: Send + Sync + 'static {
+    /// `true` when the database answers now.
+    async fn is_ready(&self) -> bool;
+}
+
+#[async_trait::async_trait]
+impl Readiness for adapters_postgres::Store {
+    async fn is_ready(&self) -> bool {
+        self.ping().await
+    }
+}
+
+/// Shared by every request, cloned per worker.
+#[derive(Clone)]
+pub struct AppState {
+    /// Task use cases.
+    pub tasks: TaskService,
+    /// User use cases.
+    pub users: UserService,
+    /// Verifies bearer tokens.
+    pub verifier: Arc<dyn TokenVerifier>,
+    /// Probes the database for `/ready`.
+    pub readiness: Arc<dyn Readiness>,
+    /// Cookie read when there is no `Authorization` header.
+    pub cookie_name: Arc<str>,
+}

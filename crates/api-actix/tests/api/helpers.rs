@@ -1,0 +1,139 @@
+//! `spawn_app` and a client with one helper per route.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use adapters_jwt::{DevTokenRequest, sign_hs256};
+use adapters_postgres::testing::TestDatabase;
+use api_actix::config::Settings;
+use api_actix::startup::Application;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+
+pub const SECRET: &str = "a-test-secret-that-is-at-least-32-bytes-long";
+
+/// A running server and what it runs on.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// Dropped with the app: the PostgreSQL schema goes with it.
+    _db: TestDatabase,
+}
+
+/// Starts the server on a random port with the test secret, rate limiting off unless `extra`
+/// says otherwise.
+pub async fn spawn_app(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", db.settings().url.as_str()),
+        ("DB_MAX_CONNECTIONS", "5"),
+        ("PORT", "0"),
+        ("BETTER_AUTH_SECRET", SECRET),
+        ("RATE_LIMIT_RPS", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::from_vars(&vars, &std::env::temp_dir()).expect("test settings");
+    let application = Application::build(settings).await.expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        _db: db,
+    }
+}
+
+/// An HS256 token for `sub`, as a frontend would mint it.
+pub fn token(sub: &str) -> String {
+    sign_hs256(
+        SECRET.as_bytes(),
+        &DevTokenRequest {
+            subject: sub,
+            email: Some("someone@example.com"),
+            ttl: Duration::from_mins(10),
+            issuer: None,
+            audience: None,
+        },
+    )
+}
+
+impl TestApp {
+    /// A request as `user` (no token when `None`).
+    pub fn request(&self, method: Method, path: &str, user: Option<&str>) -> RequestBuilder {
+        let builder = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        match user {
+            Some(user) => builder.bearer_auth(token(user)),
+            None => builder,
+        }
+    }
+
+    pub async fn create(&self, user: &str, body: &Value) -> Response {
+        self.request(Method::POST, &format!("/api/{user}/tasks"), Some(user))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a task and returns its JSON.
+    pub async fn create_ok(&self, user: &str, body: &Value) -> Value {
+        let response = self.create(user, body).await;
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    pub async fn get(&self, user: &str, path: &str) -> Response {
+        self.request(Method::GET, path, Some(user))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The titles of a listing, in order.
+    pub async fn titles(&self, user: &str, query: &str) -> Vec<String> {
+        let response = self.get(user, &format!("/api/{user}/tasks{query}")).await;
+        assert_eq!(response.status(), 200, "{query}");
+        let tasks: Vec<Value> = response.json().await.unwrap();
+        tasks
+            .iter()
+            .map(|t| t["title"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// The `field`s of a 422 problem.
+pub async fn problem_fields(response: Response) -> Vec<String> {
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Asserts a problem+json error with this status and code.
+pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], code);
+    assert_eq!(problem["status"], status);
+    assert!(problem["detail"].is_string());
+    assert!(problem["request_id"].is_string());
+    problem
+}
