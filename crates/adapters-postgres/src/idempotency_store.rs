@@ -59,7 +59,7 @@ fn outcome(row: record::Model, fingerprint: &Fingerprint) -> Result<Reservation,
 
 #[async_trait]
 impl IdempotencyStore for SeaIdempotencyStore {
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn reserve(
         &self,
         owner: &UserId,
@@ -117,7 +117,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn complete(
         &self,
         owner: &UserId,
@@ -138,7 +138,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn release(&self, owner: &UserId, key: &IdempotencyKey) -> Result<(), RepoError> {
         record::Entity::delete_many()
             .filter(this_key(owner, key))
@@ -149,7 +149,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     async fn purge(&self, before: OffsetDateTime) -> Result<u64, RepoError> {
         let backend = self.db.get_database_backend();
         let purged = record::Entity::delete_many()

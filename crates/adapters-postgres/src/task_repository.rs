@@ -229,7 +229,7 @@ fn count(value: Option<i64>) -> u64 {
 
 #[async_trait]
 impl TaskRepository for SeaTaskRepository {
-    #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
     async fn insert(&self, task: &Task) -> Result<(), RepoError> {
         let txn = self.db.begin().await.map_err(translate)?;
         task::Entity::insert(to_active(task))
@@ -240,7 +240,7 @@ impl TaskRepository for SeaTaskRepository {
         txn.commit().await.map_err(translate)
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Task, RepoError> {
         let row = task::Entity::find()
             .filter(owned(owner, id))
@@ -251,7 +251,7 @@ impl TaskRepository for SeaTaskRepository {
         to_domain(row)
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
     async fn update(&self, task: &Task, expected: Version) -> Result<(), RepoError> {
         let txn = self.db.begin().await.map_err(translate)?;
         let mut changes = to_active(task);
@@ -273,7 +273,7 @@ impl TaskRepository for SeaTaskRepository {
         txn.commit().await.map_err(translate)
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn delete(
         &self,
         owner: &UserId,
@@ -292,7 +292,7 @@ impl TaskRepository for SeaTaskRepository {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn set_completion(
         &self,
         owner: &UserId,
@@ -335,7 +335,7 @@ impl TaskRepository for SeaTaskRepository {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<TaskPage, RepoError> {
         let backend = self.backend();
         let order = match query.order {
@@ -382,7 +382,7 @@ impl TaskRepository for SeaTaskRepository {
         Ok(TaskPage { tasks, total })
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn stats(&self, owner: &UserId, now: OffsetDateTime) -> Result<TaskStats, RepoError> {
         let backend = self.backend();
         let sum_when = |condition: SimpleExpr| -> SimpleExpr {
@@ -430,7 +430,7 @@ impl TaskRepository for SeaTaskRepository {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %owner), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn delete_completed(&self, owner: &UserId) -> Result<u64, RepoError> {
         let deleted = task::Entity::delete_many()
             .filter(task::Column::Owner.eq(owner.as_str()))

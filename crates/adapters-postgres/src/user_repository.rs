@@ -42,7 +42,7 @@ impl SeaUserRepository {
 
 #[async_trait]
 impl UserRepository for SeaUserRepository {
-    #[tracing::instrument(skip_all, fields(user_id = %user.id()), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %user.id()), err(level = "debug"))]
     async fn ensure(&self, user: &AuthenticatedUser, now: OffsetDateTime) -> Result<(), RepoError> {
         if self.ensured.contains_key(user) {
             return Ok(());
@@ -71,7 +71,7 @@ impl UserRepository for SeaUserRepository {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(user_id = %id), err)]
+    #[tracing::instrument(skip_all, fields(user_id = %id), err(level = "debug"))]
     async fn get(&self, id: &UserId) -> Result<Option<User>, RepoError> {
         let row = user::Entity::find_by_id(id.as_str())
             .one(&self.db)

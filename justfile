@@ -1,0 +1,51 @@
+# Recipes for working on the Todo API. `just` itself: `cargo install just --locked`.
+# `set dotenv-load` makes every recipe read .env, like the server does.
+set dotenv-load
+
+pg_url := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+# List the recipes.
+default:
+    @just --list
+
+# Serve the API (SQLite and a generated secret unless .env says otherwise).
+run:
+    cargo run -p api-actix
+
+# Every test; PostgreSQL tests run when TEST_DATABASE_URL is set, else they are skipped.
+test:
+    cargo test --workspace
+
+# Every test, PostgreSQL ones required (TEST_DATABASE_URL, default the local server).
+test-pg:
+    CI=true TEST_DATABASE_URL={{pg_url}} cargo test --workspace
+
+# Formatting check and clippy with warnings denied.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Migrations: just migrate up|down|status|fresh
+migrate *args:
+    cargo run -q -p api-actix -- migrate {{args}}
+
+# Print a token for a user id, signed with the configured secret: just token alice
+token sub:
+    cargo run -q -p api-actix -- token --sub {{sub}}
+
+# Benchmarks that exist so far: token verification per second (release build).
+bench:
+    cargo run --release -q -p adapters-jwt --example verify_bench
+
+# Open the interactive API documentation of a running server.
+docs:
+    @url="http://${HOST:-127.0.0.1}:${PORT:-8000}/docs"; \
+    if command -v xdg-open >/dev/null; then xdg-open "$url"; else echo "open $url in a browser (start the server with: just run)"; fi
+
+# What CI runs.
+ci:
+    bash .ci/run
