@@ -276,6 +276,18 @@ fn database_settings(vars: &Vars) -> Result<DbSettings, ConfigError> {
         ));
     }
     settings.acquire_timeout = Duration::from_secs(acquire);
+    let idle: u64 = vars.parse(
+        "DB_IDLE_TIMEOUT_SECS",
+        settings.idle_timeout.as_secs(),
+        "a whole number of seconds",
+    )?;
+    settings.idle_timeout = Duration::from_secs(idle);
+    let lifetime: u64 = vars.parse(
+        "DB_MAX_LIFETIME_SECS",
+        settings.max_lifetime.as_secs(),
+        "a whole number of seconds",
+    )?;
+    settings.max_lifetime = Duration::from_secs(lifetime);
     Ok(settings)
 }
 
@@ -438,6 +450,9 @@ mod tests {
         assert_eq!((settings.host.as_str(), settings.port), ("127.0.0.1", 8000));
         assert_eq!(settings.database.url, DEFAULT_DATABASE_URL);
         assert_eq!(settings.database.max_connections, 10);
+        assert_eq!(settings.database.acquire_timeout, Duration::from_secs(5));
+        assert_eq!(settings.database.idle_timeout, Duration::from_mins(5));
+        assert_eq!(settings.database.max_lifetime, Duration::from_mins(30));
         assert_eq!(settings.cors_origins, ["http://localhost:3000"]);
         assert_eq!(
             settings.rate_limit,
@@ -507,6 +522,8 @@ mod tests {
             ("APP_ENV", "staging"),
             ("DATABASE_URL", "mysql://x"),
             ("DB_MAX_CONNECTIONS", "0"),
+            ("DB_ACQUIRE_TIMEOUT_SECS", "30"),
+            ("DB_IDLE_TIMEOUT_SECS", "soon"),
             ("RATE_LIMIT_RPS", "-1"),
             ("LOG_FORMAT", "xml"),
             ("RUN_MIGRATIONS", "maybe"),

@@ -45,8 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                         &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
                     )
                     .route(web::get().to(tasks::get_task))
-                    .route(web::put().to(tasks::put_task))
-                    .route(web::patch().to(tasks::patch_task))
+                    .route(web::put().to(tasks::update_task))
+                    .route(web::patch().to(tasks::update_task))
                     .route(web::delete().to(tasks::delete_task)),
                 )
                 .service(

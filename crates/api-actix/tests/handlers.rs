@@ -199,6 +199,53 @@ async fn a_key_reused_with_another_body_is_422() {
 }
 
 #[actix_web::test]
+async fn an_update_that_keeps_losing_races_is_409() {
+    let mut ports = Ports::signed_in_as_alice();
+    ports.tasks.expect_get().returning(|owner, _| {
+        Ok(domain::task::Task::create(
+            domain::task::TaskId::generate(),
+            owner.clone(),
+            domain::task::NewTask {
+                title: domain::task::TaskTitle::parse("t").unwrap(),
+                description: None,
+                completed: false,
+                priority: domain::task::Priority::Low,
+                tags: domain::task::Tags::default(),
+                due_date: None,
+            },
+            time::OffsetDateTime::UNIX_EPOCH,
+        ))
+    });
+    ports
+        .tasks
+        .expect_update()
+        .returning(|_, _| Err(RepoError::VersionMismatch));
+
+    let request = test::TestRequest::patch()
+        .uri(TASK)
+        .insert_header(("Content-Type", "application/json"))
+        .set_payload(r#"{"priority": "high"}"#);
+    let (status, _, body) = call(ports, request).await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "conflict");
+}
+
+#[actix_web::test]
+async fn an_unexpected_user_store_failure_is_500() {
+    let mut ports = Ports::signed_in_as_alice();
+    ports
+        .users
+        .expect_ensure()
+        .returning(|_, _| Err(RepoError::Unexpected(anyhow!("disk full"))));
+
+    let (status, _, body) = call(ports, test::TestRequest::get().uri("/api/me")).await;
+
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!body.to_string().contains("disk full"));
+}
+
+#[actix_web::test]
 async fn every_refusal_reason_becomes_a_401_with_its_description() {
     for reason in [
         AuthError::Malformed,

@@ -210,7 +210,24 @@ pub async fn get_task(
     Ok(one_task(StatusCode::OK, &task))
 }
 
-async fn update_task(
+/// Update the fields given (`null` clears a nullable field); `PUT` and `PATCH` alike.
+#[utoipa::path(method(put, patch), path = "/api/{user_id}/tasks/{id}", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    request_body = UpdateTaskBody,
+    responses(
+        (status = 200, description = "The updated task", body = TaskResponse, headers(("ETag" = String))),
+        (status = 400, description = "A malformed If-Match", body = Problem),
+        (status = 404, description = "No such task for this user", body = Problem),
+        (status = 409, description = "Other writers kept changing the task; retry", body = Problem),
+        (status = 412, description = "Stale If-Match; nothing changed", body = Problem),
+        (status = 422, description = "Broken rules, unknown or read-only fields", body = Problem),
+    ))]
+pub async fn update_task(
     state: web::Data<AppState>,
     caller: AuthUser,
     path: web::Path<(String, String)>,
@@ -223,57 +240,6 @@ async fn update_task(
     let changes = body.json::<UpdateTaskBody>()?.into_domain()?;
     let task = state.tasks.update(&owner, id, changes, expected).await?;
     Ok(one_task(StatusCode::OK, &task))
-}
-
-/// Update the fields given (`null` clears a nullable field).
-#[utoipa::path(put, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    security(("bearer" = []), ("cookie" = [])),
-    params(
-        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        ("id" = String, Path, description = "The task's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
-    ),
-    request_body = UpdateTaskBody,
-    responses(
-        (status = 200, description = "The updated task", body = TaskResponse, headers(("ETag" = String))),
-        (status = 400, description = "A malformed If-Match", body = Problem),
-        (status = 404, description = "No such task for this user", body = Problem),
-        (status = 412, description = "Stale If-Match; nothing changed", body = Problem),
-        (status = 422, description = "Broken rules, unknown or read-only fields", body = Problem),
-    ))]
-pub async fn put_task(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    update_task(state, caller, path, req, body).await
-}
-
-/// Same as `PUT`.
-#[utoipa::path(patch, path = "/api/{user_id}/tasks/{id}", tag = "tasks",
-    security(("bearer" = []), ("cookie" = [])),
-    params(
-        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        ("id" = String, Path, description = "The task's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
-    ),
-    request_body = UpdateTaskBody,
-    responses(
-        (status = 200, description = "The updated task", body = TaskResponse, headers(("ETag" = String))),
-        (status = 404, description = "No such task for this user", body = Problem),
-        (status = 412, description = "Stale If-Match; nothing changed", body = Problem),
-        (status = 422, description = "Broken rules, unknown or read-only fields", body = Problem),
-    ))]
-pub async fn patch_task(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
-    body: Body,
-) -> Result<HttpResponse, ApiError> {
-    update_task(state, caller, path, req, body).await
 }
 
 /// Delete a task.
