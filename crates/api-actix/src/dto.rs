@@ -10,6 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use crate::openapi::{DescriptionText, TagName, TitleText};
+
 /// A timestamp on the wire: RFC 3339 in UTC with milliseconds, `2026-01-08T10:15:30.123Z`.
 #[derive(Debug, Clone, Copy)]
 pub struct Timestamp(pub OffsetDateTime);
@@ -104,9 +106,10 @@ impl<'a> From<&'a Task> for TaskResponse<'a> {
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskBody {
     /// Required; trimmed; 1–200 characters, no control characters.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = TitleText)]
     title: Option<String>,
     /// At most 1000 characters; `""` means none.
+    #[schema(value_type = Option<DescriptionText>)]
     description: Option<String>,
     /// Defaults to `false`.
     completed: Option<bool>,
@@ -114,6 +117,7 @@ pub struct CreateTaskBody {
     #[schema(value_type = Option<PrioritySchema>)]
     priority: Option<String>,
     /// At most 10; each trimmed, 1–32 characters; duplicates (ignoring case) dropped.
+    #[schema(value_type = Option<Vec<TagName>>, max_items = 10)]
     tags: Option<Vec<String>>,
     /// RFC 3339 timestamp.
     #[schema(format = DateTime)]
@@ -196,23 +200,23 @@ impl<T> Patch<T> {
 pub struct UpdateTaskBody {
     /// New title.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = TitleText)]
     title: Patch<String>,
     /// New description; `null` or `""` clears it.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DescriptionText>)]
     description: Patch<String>,
     /// New completion state.
     #[serde(default)]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
     completed: Patch<bool>,
     /// New priority.
     #[serde(default)]
-    #[schema(value_type = Option<PrioritySchema>)]
+    #[schema(value_type = PrioritySchema)]
     priority: Patch<String>,
     /// New tags, replacing the old ones.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Vec<TagName>, max_items = 10)]
     tags: Patch<Vec<String>>,
     /// New due date; `null` clears it.
     #[serde(default)]

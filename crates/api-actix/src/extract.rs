@@ -90,10 +90,13 @@ pub struct Body {
 impl Body {
     /// The body as `T`; it is required.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        self.optional_json()?.ok_or(ApiError::UnsupportedMediaType)
+        if !self.is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_json(&self.raw)
     }
 
-    /// The body as `T`, or `None` when no body (and no content type) was sent.
+    /// The body as `T`, or `None` when no body (and no content type) or a JSON `null` was sent.
     pub fn optional_json<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
         if self.raw.is_empty() && !self.has_content_type {
             return Ok(None);
@@ -101,7 +104,7 @@ impl Body {
         if !self.is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        parse_json(&self.raw).map(Some)
+        parse_json(&self.raw)
     }
 
     /// A digest of the raw body, to recognise a retried request.

@@ -93,16 +93,7 @@ fn page_links(
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        ("status" = Option<String>, Query, description = "`all` (default), `pending`, `completed`"),
-        ("q" = Option<String>, Query, description = "Text searched, ignoring case, in title and description"),
-        ("priority" = Option<String>, Query, description = "`low`, `medium`, `high`"),
-        ("tag" = Option<Vec<String>>, Query, description = "A tag; repeat to require several", explode = true),
-        ("due_before" = Option<String>, Query, description = "RFC 3339; due strictly before"),
-        ("due_after" = Option<String>, Query, description = "RFC 3339; due strictly after"),
-        ("sort" = Option<String>, Query, description = "`created` (default), `updated`, `title`, `due_date`, `priority`"),
-        ("order" = Option<String>, Query, description = "`asc` or `desc`; default `desc` for created, updated, priority, else `asc`"),
-        ("limit" = Option<u32>, Query, description = "1–500, default 100"),
-        ("offset" = Option<u64>, Query, description = "0 or more, default 0"),
+        crate::openapi::ListParams,
     ),
     responses(
         (status = 200, description = "One page of tasks", body = Vec<TaskResponse>,
@@ -137,7 +128,8 @@ pub async fn list_tasks(
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; a retry with the same key and body within 24 h returns the first response"),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, pattern = r"^[\x20-\x7E]+$",
+            description = "1–255 visible ASCII characters; a retry with the same key and body within 24 h returns the first response"),
     ),
     request_body = CreateTaskBody,
     responses(
@@ -185,7 +177,8 @@ pub async fn create_task(
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
         ("id" = String, Path, description = "The task's id"),
-        ("If-None-Match" = Option<String>, Header, description = "A previous ETag"),
+        ("If-None-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$"#,
+            description = "Previous ETags, or `*`"),
     ),
     responses(
         (status = 200, description = "The task", body = TaskResponse, headers(("ETag" = String))),
@@ -216,7 +209,7 @@ pub async fn get_task(
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
         ("id" = String, Path, description = "The task's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[^"]*")$"#, description = "The ETag the change is based on"),
     ),
     request_body = UpdateTaskBody,
     responses(
@@ -248,7 +241,7 @@ pub async fn update_task(
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
         ("id" = String, Path, description = "The task's id"),
-        ("If-Match" = Option<String>, Header, description = "Delete only at this ETag"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[^"]*")$"#, description = "Delete only at this ETag"),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -274,7 +267,7 @@ pub async fn delete_task(
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
         ("id" = String, Path, description = "The task's id"),
-        ("If-Match" = Option<String>, Header, description = "Change only at this ETag"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[^"]*")$"#, description = "Change only at this ETag"),
     ),
     request_body(content = Option<CompleteBody>, description = "Optional: the state to set"),
     responses(
@@ -325,7 +318,7 @@ pub async fn stats(
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        ("status" = String, Query, description = "Must be `completed`"),
+        ("status" = String, Query, pattern = "^completed$", description = "Must be `completed`"),
     ),
     responses(
         (status = 200, description = "How many were deleted", body = DeletedResponse),

@@ -105,6 +105,7 @@ async fn unknown_parameters_and_values_are_422(app: &TestApp) {
         ("?limit=0", "limit"),
         ("?limit=501", "limit"),
         ("?offset=-1", "offset"),
+        ("?offset=9223372036854775808", "offset"),
         ("?due_before=soon", "due_before"),
         ("?stauts=pending", "stauts"),
     ] {

@@ -224,6 +224,8 @@ async fn complete_toggles_without_a_body_and_sets_with_one(app: &TestApp) {
     assert_eq!(reopened["completed_at"], Value::Null);
     let set = complete(Some(json!({"completed": true}))).await;
     assert_eq!(set["completed"], true);
+    let null_body_toggles = complete(Some(Value::Null)).await;
+    assert_eq!(null_body_toggles["completed"], false);
 }
 
 async fn delete_returns_204_then_the_task_is_gone(app: &TestApp) {

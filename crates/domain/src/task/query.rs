@@ -127,6 +127,8 @@ impl TaskQuery {
     pub const DEFAULT_LIMIT: u32 = 100;
     /// Largest page.
     pub const MAX_LIMIT: u32 = 500;
+    /// Largest offset: databases count rows in signed 64-bit integers.
+    pub const MAX_OFFSET: u64 = i64::MAX as u64;
     /// Most `tag` parameters in one query.
     pub const MAX_TAGS: usize = 10;
 
@@ -265,9 +267,15 @@ impl RawQuery {
         if let Some(raw) = self.offset {
             query.offset = c
                 .check(
-                    raw.parse::<u64>().map_err(|_| {
-                        FieldError::new("offset", "must be a whole number, 0 or more")
-                    }),
+                    raw.parse::<u64>()
+                        .ok()
+                        .filter(|n| *n <= TaskQuery::MAX_OFFSET)
+                        .ok_or_else(|| {
+                            FieldError::new(
+                                "offset",
+                                "must be a whole number from 0 to 9223372036854775807",
+                            )
+                        }),
                 )
                 .unwrap_or(0);
         }

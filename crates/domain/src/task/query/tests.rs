@@ -86,8 +86,18 @@ fn limit_must_be_between_1_and_500() {
 }
 
 #[test]
-fn a_negative_offset_is_rejected() {
-    assert_eq!(fields(&parse(&[("offset", "-5")]).unwrap_err()), ["offset"]);
+fn offset_must_be_between_0_and_the_largest_signed_64_bit_integer() {
+    assert_eq!(
+        parse(&[("offset", "9223372036854775807")]).unwrap().offset,
+        9_223_372_036_854_775_807
+    );
+    for bad in ["-5", "9223372036854775808", "1e3"] {
+        assert_eq!(
+            fields(&parse(&[("offset", bad)]).unwrap_err()),
+            ["offset"],
+            "{bad}"
+        );
+    }
 }
 
 #[test]
