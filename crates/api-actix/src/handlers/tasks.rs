@@ -3,7 +3,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::idempotency::StoredResponse;
-use domain::task::{Completion, Task, TaskId, TaskQuery};
+use domain::task::{Completion, Task, TaskId, TaskQuery, Version};
 use domain::user::UserId;
 use domain::validation::FieldError;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -20,6 +20,20 @@ use crate::state::AppState;
 /// A task id from a path; one that is not a UUID names no task.
 fn task_id(raw: &str) -> Result<TaskId, ApiError> {
     TaskId::parse(raw).map_err(|_| ApiError::NotFound("no such task"))
+}
+
+/// The owner, task id and `If-Match` version of a write to one task, checked in the order the
+/// contract promises: path user (403), task id (404), `If-Match` (400, or 412 when it can never
+/// match).
+fn write_target(
+    caller: &AuthUser,
+    path: &(String, String),
+    req: &HttpRequest,
+) -> Result<(UserId, TaskId, Option<Version>), ApiError> {
+    let owner = caller.0.authorize_path(&path.0)?;
+    let id = task_id(&path.1)?;
+    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    Ok((owner, id, expected))
 }
 
 /// Where a task lives, with the owner's real id (not `me`).
@@ -99,8 +113,6 @@ fn page_links(
         (status = 200, description = "One page of tasks", body = Vec<TaskResponse>,
             headers(("X-Total-Count" = u64, description = "Matches before paging"),
                     ("Link" = String, description = "`rel=\"next\"` and `rel=\"prev\"` pages"))),
-        (status = 401, description = "No token, or a token refused", body = Problem),
-        (status = 403, description = "The path names another user", body = Problem),
         (status = 422, description = "An unknown parameter or value", body = Problem),
     ))]
 pub async fn list_tasks(
@@ -137,11 +149,7 @@ pub async fn list_tasks(
             headers(("Location" = String), ("ETag" = String),
                     ("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "A malformed Idempotency-Key", body = Problem),
-        (status = 401, description = "No token, or a token refused", body = Problem),
-        (status = 403, description = "The path names another user", body = Problem),
         (status = 409, description = "The first request with this key is still running", body = Problem),
-        (status = 413, description = "Body over 64 KiB", body = Problem),
-        (status = 415, description = "Body not JSON", body = Problem),
         (status = 422, description = "Broken rules, or a key reused with another body", body = Problem),
     ))]
 pub async fn create_task(
@@ -183,9 +191,6 @@ pub async fn create_task(
     responses(
         (status = 200, description = "The task", body = TaskResponse, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the ETag given"),
-        (status = 401, description = "No token, or a token refused", body = Problem),
-        (status = 403, description = "The path names another user", body = Problem),
-        (status = 404, description = "No such task for this user", body = Problem),
     ))]
 pub async fn get_task(
     state: web::Data<AppState>,
@@ -214,8 +219,6 @@ pub async fn get_task(
     request_body = UpdateTaskBody,
     responses(
         (status = 200, description = "The updated task", body = TaskResponse, headers(("ETag" = String))),
-        (status = 400, description = "A malformed If-Match", body = Problem),
-        (status = 404, description = "No such task for this user", body = Problem),
         (status = 409, description = "Other writers kept changing the task; retry", body = Problem),
         (status = 412, description = "Stale If-Match; nothing changed", body = Problem),
         (status = 422, description = "Broken rules, unknown or read-only fields", body = Problem),
@@ -227,9 +230,7 @@ pub async fn update_task(
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path.0)?;
-    let id = task_id(&path.1)?;
-    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    let (owner, id, expected) = write_target(&caller, &path, &req)?;
     let changes = body.json::<UpdateTaskBody>()?.into_domain()?;
     let task = state.tasks.update(&owner, id, changes, expected).await?;
     Ok(one_task(StatusCode::OK, &task))
@@ -245,7 +246,6 @@ pub async fn update_task(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such task for this user", body = Problem),
         (status = 412, description = "Stale If-Match; nothing deleted", body = Problem),
     ))]
 pub async fn delete_task(
@@ -254,9 +254,7 @@ pub async fn delete_task(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path.0)?;
-    let id = task_id(&path.1)?;
-    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    let (owner, id, expected) = write_target(&caller, &path, &req)?;
     state.tasks.delete(&owner, id, expected).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -272,7 +270,6 @@ pub async fn delete_task(
     request_body(content = Option<CompleteBody>, description = "Optional: the state to set"),
     responses(
         (status = 200, description = "The task", body = TaskResponse, headers(("ETag" = String))),
-        (status = 404, description = "No such task for this user", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
     ))]
 pub async fn complete_task(
@@ -282,9 +279,7 @@ pub async fn complete_task(
     req: HttpRequest,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path.0)?;
-    let id = task_id(&path.1)?;
-    let expected = IfMatch::expected(if_match(req.headers())?)?;
+    let (owner, id, expected) = write_target(&caller, &path, &req)?;
     let change = body
         .optional_json::<CompleteBody>()?
         .map_or(Completion::Toggle, |b| Completion::Set(b.completed));
@@ -301,7 +296,6 @@ pub async fn complete_task(
     params(("user_id" = String, Path, description = "The signed-in user's id, or `me`")),
     responses(
         (status = 200, description = "The counts", body = StatsResponse),
-        (status = 403, description = "The path names another user", body = Problem),
     ))]
 pub async fn stats(
     state: web::Data<AppState>,
