@@ -14,6 +14,35 @@ use sea_orm::ConnectionTrait;
 
 use crate::store::{DbSettings, Store};
 
+/// Generates, for each named `async fn(&Fixture)`, a test on SQLite and one on PostgreSQL
+/// (skipped without `TEST_DATABASE_URL`, outside CI). `setup` is an `async fn(TestDatabase) ->
+/// Fixture` path, such as a function returning the database itself or a server running on it.
+#[macro_export]
+macro_rules! on_both_backends {
+    (setup = $setup:path; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = $crate::testing::TestDatabase::sqlite().await;
+                    super::$name(&$setup(db).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = $crate::testing::TestDatabase::postgres().await else {
+                        return;
+                    };
+                    super::$name(&$setup(db).await).await;
+                }
+            )*
+        }
+    };
+}
+
 /// A migrated database that exists for one test.
 pub struct TestDatabase {
     store: Store,

@@ -11,7 +11,8 @@ use time::Duration;
 
 use crate::{NOW, user};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::database;
     a_key_is_reserved_once_then_replayed_with_the_first_response,
     keys_are_scoped_per_user,
     releasing_frees_an_unfinished_key_but_not_a_completed_one,

@@ -11,7 +11,8 @@ use time::macros::datetime;
 
 use crate::{NOW, Repos, new_task};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::database;
     listing_defaults_to_newest_first_and_only_the_owners_tasks,
     status_priority_and_due_filters_select_the_right_tasks,
     tag_filters_require_every_tag_ignoring_case,

@@ -14,31 +14,9 @@ use domain::user::{AuthenticatedUser, UserId, UserRepository};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-/// Generates, for each named `async fn(&TestDatabase)`, a test on SQLite and one on PostgreSQL.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = adapters_postgres::testing::TestDatabase::sqlite().await;
-                    super::$name(&db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = adapters_postgres::testing::TestDatabase::postgres().await else {
-                        return;
-                    };
-                    super::$name(&db).await;
-                }
-            )*
-        }
-    };
+/// The fixture of the repository tests is the database itself.
+async fn database(db: TestDatabase) -> TestDatabase {
+    db
 }
 
 const NOW: OffsetDateTime = datetime!(2026-01-08 10:00 UTC);

@@ -11,7 +11,8 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::{NOW, Repos, new_task};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::database;
     migrations_go_down_and_up_again,
     deleting_a_user_cascades_to_their_tasks_and_tags,
     the_database_itself_rejects_a_title_over_200_characters,

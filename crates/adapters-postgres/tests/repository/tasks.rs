@@ -13,7 +13,8 @@ use time::Duration;
 
 use crate::{NOW, Repos, new_task};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::database;
     a_task_round_trips_every_field,
     another_users_task_is_not_found,
     update_is_guarded_by_the_version,

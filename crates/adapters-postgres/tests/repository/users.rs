@@ -8,7 +8,8 @@ use time::Duration;
 
 use crate::{NOW, user};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::database;
     ensure_creates_the_user_and_updates_changed_claims,
     ensure_writes_once_per_process_for_the_same_claims,
 );

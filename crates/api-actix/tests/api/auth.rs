@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, token};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::app;
     no_token_is_401_with_a_bearer_challenge,
     a_refused_token_says_why_without_echoing_it,
     the_access_token_cookie_is_read_when_there_is_no_header,

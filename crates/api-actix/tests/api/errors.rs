@@ -5,7 +5,8 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, assert_problem, problem_fields};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::app;
     unknown_routes_are_404_and_wrong_methods_405_with_allow,
     bodies_over_64_kib_are_413,
     non_json_bodies_are_415,

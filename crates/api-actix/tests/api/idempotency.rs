@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, assert_problem};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::app;
     a_retry_with_the_same_key_replays_the_first_response,
     the_same_key_with_another_body_is_422,
     keys_are_scoped_per_user,

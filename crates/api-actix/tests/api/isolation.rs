@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, assert_problem};
 
-crate::on_both_backends!(every_route_keeps_users_apart);
+adapters_postgres::on_both_backends!(setup = crate::app; every_route_keeps_users_apart);
 
 async fn every_route_keeps_users_apart(app: &TestApp) {
     let secret = "alice's secret plans";

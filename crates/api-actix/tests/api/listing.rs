@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, problem_fields};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::app;
     each_listing_parameter_filters_and_sorts,
     pages_carry_the_total_and_next_and_prev_links,
     unknown_parameters_and_values_are_422,

@@ -10,31 +10,7 @@ mod listing;
 mod operations;
 mod tasks;
 
-/// Generates, for each named `async fn(&TestApp)`, a test on SQLite and one on PostgreSQL.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = adapters_postgres::testing::TestDatabase::sqlite().await;
-                    let app = $crate::helpers::spawn_app(db, &[]).await;
-                    super::$name(&app).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = adapters_postgres::testing::TestDatabase::postgres().await else {
-                        return;
-                    };
-                    let app = $crate::helpers::spawn_app(db, &[]).await;
-                    super::$name(&app).await;
-                }
-            )*
-        }
-    };
+/// The fixture of these tests: the server running on the test database, defaults otherwise.
+async fn app(db: adapters_postgres::testing::TestDatabase) -> helpers::TestApp {
+    helpers::spawn_app(db, &[]).await
 }

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SECRET, TestApp, assert_problem, spawn_app};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::app;
     health_and_ready_answer_without_a_token,
     the_openapi_document_and_docs_page_are_served,
     a_sane_request_id_is_echoed_and_others_replaced,

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, problem_fields};
 
-crate::on_both_backends!(
+adapters_postgres::on_both_backends!(
+    setup = crate::app;
     create_returns_201_with_location_etag_and_the_normalised_task,
     create_reports_every_broken_rule,
     get_returns_the_task_with_its_etag_and_304_when_unchanged,
