@@ -76,6 +76,23 @@ async fn the_openapi_document_and_docs_page_are_served(app: &TestApp) {
         spec["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let mut seen = std::collections::HashSet::new();
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let key = (parameter["name"].to_string(), parameter["in"].to_string());
+                assert!(seen.insert(key), "{method} {path} lists a parameter twice");
+            }
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{method} {path} {status} is documented as problem+json"
+                    );
+                }
+            }
+        }
+    }
 
     let docs = app
         .request(Method::GET, "/docs", None)
