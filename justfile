@@ -41,6 +41,10 @@ token sub:
 bench:
     cargo run --release -q -p adapters-jwt --example verify_bench
 
+# Fuzz the running API from its OpenAPI document with schemathesis (fixed seed): just fuzz [examples]
+fuzz examples="100":
+    scripts/fuzz {{examples}}
+
 # Open the interactive API documentation of a running server.
 docs:
     @url="http://${HOST:-127.0.0.1}:${PORT:-8000}/docs"; \

@@ -1,0 +1,44 @@
+# Helpers shared by the scripts under scripts/ and bench/ (sourced, not run).
+
+# A TCP port that is free now on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_server BINARY LOG: runs `BINARY serve` in the background with the caller's environment
+# on a free port, waits until /health answers, and sets SERVER_PID and BASE_URL. The caller
+# stops it (stop_server) in its EXIT trap.
+start_server() {
+    local binary=$1 log=$2
+    export HOST=127.0.0.1 PORT
+    PORT=$(free_port)
+    BASE_URL="http://127.0.0.1:$PORT"
+    "$binary" serve >"$log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 400); do
+        if curl -fsS -o /dev/null "$BASE_URL/health" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "the server exited; its log:" >&2
+            cat "$log" >&2
+            return 1
+        fi
+        sleep 0.05
+    done
+    echo "the server did not answer /health within 20 s; its log:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+stop_server() {
+    if [ -n "${SERVER_PID:-}" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+
+# A random secret of 48 hex characters.
+random_secret() {
+    python3 -c 'import secrets; print(secrets.token_hex(24))'
+}
