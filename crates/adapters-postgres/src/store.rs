@@ -77,6 +77,9 @@ impl Store {
                 .max_connections(settings.max_connections)
                 .idle_timeout(settings.idle_timeout)
                 .max_lifetime(settings.max_lifetime)
+                // A ping on every checkout is a round trip per request; only a connection idle
+                // long enough for a proxy or the server to have dropped it is worth testing.
+                .test_before_acquire_if_idle_for(Duration::from_secs(10))
                 .connect_lazy(true);
             if let Some(folder) = sqlite_file_folder(&settings.url) {
                 std::fs::create_dir_all(folder).map_err(|e| {

@@ -252,25 +252,38 @@ impl TaskRepository for SeaTaskRepository {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
-    async fn update(&self, task: &Task, expected: Version) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(translate)?;
+    async fn update(&self, previous: &Task, task: &Task) -> Result<(), RepoError> {
         let mut changes = to_active(task);
         changes.id = sea_orm::ActiveValue::NotSet;
         changes.owner = sea_orm::ActiveValue::NotSet;
         changes.created_at = sea_orm::ActiveValue::NotSet;
-        let updated = task::Entity::update_many()
+        let update = task::Entity::update_many()
             .set(changes)
             .filter(owned(task.owner(), task.id()))
-            .filter(task::Column::Version.eq(expected.get()))
-            .exec(&txn)
-            .await
-            .map_err(translate)?;
+            .filter(task::Column::Version.eq(previous.version().get()));
+        // Most updates keep the tags: then the row is the whole write, one statement.
+        let tags_change = previous.tags() != task.tags();
+        let txn = if tags_change {
+            Some(self.db.begin().await.map_err(translate)?)
+        } else {
+            None
+        };
+        let updated = match &txn {
+            Some(txn) => update.exec(txn).await,
+            None => update.exec(&self.db).await,
+        }
+        .map_err(translate)?;
         if updated.rows_affected == 0 {
             drop(txn);
             return Err(self.missing_or_stale(task.owner(), task.id()).await);
         }
-        write_tags(&txn, task).await.map_err(translate)?;
-        txn.commit().await.map_err(translate)
+        match txn {
+            Some(txn) => {
+                write_tags(&txn, task).await.map_err(translate)?;
+                txn.commit().await.map_err(translate)
+            }
+            None => Ok(()),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]

@@ -2,8 +2,8 @@
 
 use adapters_postgres::testing::TestDatabase;
 use domain::task::{
-    Completion, DueDate, NewTask, Priority, Tags, Task, TaskDescription, TaskQuery, TaskRepository,
-    TaskStats,
+    Completion, DueDate, NewTask, Priority, Tags, Task, TaskDescription, TaskPatch, TaskQuery,
+    TaskRepository, TaskStats, TaskTitle,
 };
 use domain::user::UserId;
 use time::Duration;
@@ -16,6 +16,7 @@ adapters_postgres::on_both_backends!(
     listing_defaults_to_newest_first_and_only_the_owners_tasks,
     status_priority_and_due_filters_select_the_right_tasks,
     tag_filters_require_every_tag_ignoring_case,
+    tag_filters_follow_updates_that_change_the_tags_and_those_that_keep_them,
     search_ignores_case_in_title_and_description,
     search_treats_like_metacharacters_literally,
     title_sort_ignores_case,
@@ -149,6 +150,45 @@ async fn tag_filters_require_every_tag_ignoring_case(db: &TestDatabase) {
         2
     );
     assert!(titles(&repos, &[("tag", "absent")]).await.is_empty());
+}
+
+async fn tag_filters_follow_updates_that_change_the_tags_and_those_that_keep_them(
+    db: &TestDatabase,
+) {
+    let repos = Repos::new(db);
+    let read = repos
+        .add(
+            "alice",
+            with("t", |n| n.tags = Tags::parse(&["old"]).unwrap()),
+            NOW,
+        )
+        .await;
+    let update = |read: &Task, patch: TaskPatch| {
+        let mut task = read.clone();
+        task.apply(patch, NOW);
+        task
+    };
+
+    let renamed = update(
+        &read,
+        TaskPatch {
+            title: Some(TaskTitle::parse("renamed").unwrap()),
+            ..TaskPatch::default()
+        },
+    );
+    repos.tasks.update(&read, &renamed).await.unwrap();
+    assert_eq!(titles(&repos, &[("tag", "old")]).await, ["renamed"]);
+
+    let retagged = update(
+        &renamed,
+        TaskPatch {
+            tags: Some(Tags::parse(&["new"]).unwrap()),
+            ..TaskPatch::default()
+        },
+    );
+    repos.tasks.update(&renamed, &retagged).await.unwrap();
+    assert!(titles(&repos, &[("tag", "old")]).await.is_empty());
+    assert_eq!(titles(&repos, &[("tag", "new")]).await, ["renamed"]);
 }
 
 async fn search_ignores_case_in_title_and_description(db: &TestDatabase) {

@@ -63,10 +63,11 @@ async fn another_users_task_is_not_found(db: &TestDatabase) {
             .await,
         Err(RepoError::NotFound)
     ));
-    let mut stolen = domain::task::Task::restore(domain::task::TaskRecord {
+    let bobs_view = domain::task::Task::restore(domain::task::TaskRecord {
         owner: bob.clone(),
         ..record_of(&task)
     });
+    let mut stolen = bobs_view.clone();
     stolen.apply(
         TaskPatch {
             title: Some(TaskTitle::parse("mine now").unwrap()),
@@ -75,7 +76,7 @@ async fn another_users_task_is_not_found(db: &TestDatabase) {
         NOW,
     );
     assert!(matches!(
-        repos.tasks.update(&stolen, Version::INITIAL).await,
+        repos.tasks.update(&bobs_view, &stolen).await,
         Err(RepoError::NotFound)
     ));
     let still = repos.tasks.get(task.owner(), task.id()).await.unwrap();
@@ -102,7 +103,8 @@ fn record_of(task: &domain::task::Task) -> domain::task::TaskRecord {
 
 async fn update_is_guarded_by_the_version(db: &TestDatabase) {
     let repos = Repos::new(db);
-    let mut task = repos.add("alice", new_task("v1"), NOW).await;
+    let read = repos.add("alice", new_task("v1"), NOW).await;
+    let mut task = read.clone();
     task.apply(
         TaskPatch {
             title: Some(TaskTitle::parse("v2").unwrap()),
@@ -112,11 +114,15 @@ async fn update_is_guarded_by_the_version(db: &TestDatabase) {
         NOW + Duration::minutes(1),
     );
 
+    let misread = domain::task::Task::restore(domain::task::TaskRecord {
+        version: Version::new(5).unwrap(),
+        ..record_of(&read)
+    });
     assert!(matches!(
-        repos.tasks.update(&task, Version::new(5).unwrap()).await,
+        repos.tasks.update(&misread, &task).await,
         Err(RepoError::VersionMismatch)
     ));
-    repos.tasks.update(&task, Version::INITIAL).await.unwrap();
+    repos.tasks.update(&read, &task).await.unwrap();
 
     let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
     assert_eq!(stored, task);
@@ -128,6 +134,7 @@ async fn of_two_updates_from_the_same_version_exactly_one_wins(db: &TestDatabase
     let task = repos.add("alice", new_task("race"), NOW).await;
     let attempts = ["left", "right"].map(|title| {
         let repos = Arc::clone(&repos);
+        let read = task.clone();
         let mut mine = task.clone();
         tokio::spawn(async move {
             mine.apply(
@@ -137,7 +144,7 @@ async fn of_two_updates_from_the_same_version_exactly_one_wins(db: &TestDatabase
                 },
                 NOW,
             );
-            repos.tasks.update(&mine, Version::INITIAL).await
+            repos.tasks.update(&read, &mine).await
         })
     });
     let mut wins = 0;

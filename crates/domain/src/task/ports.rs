@@ -24,12 +24,13 @@ pub trait TaskRepository: Send + Sync + 'static {
     /// `NotFound` when the owner has no such task; `Unavailable` when unreachable.
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Task, RepoError>;
 
-    /// Replaces the stored task by `task`, only if the stored version is still `expected`.
+    /// Replaces the stored task by `task`, only if it is still `previous` (as read: same
+    /// version). What did not change between the two (the tags, say) need not be written.
     ///
     /// # Errors
     /// `NotFound` when the owner has no such task, `VersionMismatch` when it has another
     /// version; `Unavailable` when unreachable.
-    async fn update(&self, task: &Task, expected: Version) -> Result<(), RepoError>;
+    async fn update(&self, previous: &Task, task: &Task) -> Result<(), RepoError>;
 
     /// Deletes the task, if `expected` is `None` or the stored version.
     ///

@@ -127,15 +127,15 @@ impl TaskService {
         expected: Option<Version>,
     ) -> Result<Task, TaskError> {
         for _ in 0..UPDATE_ATTEMPTS {
-            let mut task = self.tasks.get(owner, id).await?;
-            let read = task.version();
-            if expected.is_some_and(|v| v != read) {
+            let previous = self.tasks.get(owner, id).await?;
+            if expected.is_some_and(|v| v != previous.version()) {
                 return Err(TaskError::PreconditionFailed);
             }
+            let mut task = previous.clone();
             if !task.apply(patch.clone(), self.clock.now()) {
                 return Ok(task);
             }
-            match self.tasks.update(&task, read).await {
+            match self.tasks.update(&previous, &task).await {
                 Ok(()) => return Ok(task),
                 Err(RepoError::VersionMismatch) if expected.is_none() => {}
                 Err(error) => return Err(error.into()),

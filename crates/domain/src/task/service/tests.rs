@@ -148,10 +148,10 @@ async fn update_writes_the_patched_task_guarded_by_the_version_read() {
     ports
         .tasks
         .expect_update()
-        .withf(|task, expected| {
+        .withf(|previous, task| {
             task.priority() == Priority::High
                 && task.version() == Version::INITIAL.next()
-                && *expected == Version::INITIAL
+                && previous.version() == Version::INITIAL
         })
         .times(1)
         .returning(|_, _| Ok(()));
@@ -233,13 +233,13 @@ async fn update_without_if_match_retries_on_the_fresh_task_after_losing_a_race()
         .tasks
         .expect_update()
         .times(2)
-        .returning(move |_, expected| {
+        .returning(move |previous, _| {
             writes += 1;
             if writes == 1 {
-                assert_eq!(expected, Version::INITIAL);
+                assert_eq!(previous.version(), Version::INITIAL);
                 Err(RepoError::VersionMismatch)
             } else {
-                assert_eq!(expected, Version::INITIAL.next());
+                assert_eq!(previous.version(), Version::INITIAL.next());
                 Ok(())
             }
         });
