@@ -1,0 +1,69 @@
+# Shared by bench/run and bench/soak (sourced): the seeded database, the release server on
+# it, and wrk runs of bench/scenario.lua.
+source scripts/lib.sh
+
+connections=32
+threads=2
+pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+bench_url="${pg_url%/*}/todo_bench"
+work=target/bench
+binary=target/release/todo-api
+export PGOPTIONS="--client-min-messages=warning"
+export APP_ENV=development RATE_LIMIT_RPS=0 RUST_LOG=warn LOG_FORMAT=json BETTER_AUTH_SECRET
+unset BETTER_AUTH_JWKS_URL BETTER_AUTH_ISSUER BETTER_AUTH_AUDIENCE
+BETTER_AUTH_SECRET=$(random_secret)
+mkdir -p "$work"
+
+command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+command -v pgbench >/dev/null || apt-get install -y -qq postgresql-client >/dev/null
+cargo build --release -q -p api-actix
+trap 'stop_server' EXIT
+
+# Seeds todo_bench with 1,000 users x 50 tasks, writes a token per user, and starts the
+# server on it with a pool of BENCH_POOL (default 10) connections.
+seed_and_serve() {
+    echo "seeding todo_bench: 1,000 users x 50 tasks"
+    psql -q "$pg_url" -c "DROP DATABASE IF EXISTS todo_bench" -c "CREATE DATABASE todo_bench"
+    export DATABASE_URL="$bench_url"
+    RUST_LOG=error "$binary" migrate up >/dev/null
+    psql -q "$bench_url" -f bench/seed.sql
+    for n in $(seq 1 1000); do
+        printf '%s %s\n' "$n" "$("$binary" token --sub "u$n" --ttl 7200)"
+    done >"$work/tokens.txt"
+    export DB_MAX_CONNECTIONS=${BENCH_POOL:-10}
+    start_server "$binary" "$work/server.log"
+}
+
+# cpu_ticks PID...: user + system clock ticks used so far by these processes.
+cpu_ticks() {
+    cat $(printf '/proc/%s/stat ' "$@") 2>/dev/null | awk '{ t += $14 + $15 } END { print t + 0 }'
+}
+
+# The server's resident memory now, in KiB.
+rss_kb() {
+    awk '/VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"
+}
+
+# run_wrk SCENARIO SECONDS [PAUSE_MS]: one wrk run (each connection pausing PAUSE_MS between
+# requests when given); sets r_rps, r_p50_ms, r_p99_ms, r_errors, r_requests.
+run_wrk() {
+    local script=bench/scenario.lua
+    [ -n "${3:-}" ] && script=bench/paced.lua
+    psql -At -F' ' "$bench_url" \
+        -c "SELECT substr(owner, 2), id, version FROM tasks WHERE title <> 'Bench task'" \
+        >"$work/tasks.txt"
+    local result
+    result=$(wrk -t"$threads" -c"$connections" -d"${2}s" --latency -s "$script" "$BASE_URL" \
+        -- "$1" "$work/tokens.txt" "$work/tasks.txt" "$threads" "${3:-}" | grep '^RESULT')
+    eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/r_/')"
+}
+
+# Created tasks are removed after each run, so that every run sees the seeded 50 per user.
+forget_created() {
+    psql -q "$bench_url" -c "DELETE FROM tasks WHERE title = 'Bench task'" -c "VACUUM ANALYZE tasks, task_tags"
+}
+
+# One line on the machine and the load, for the tables.
+describe_run() {
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), wrk $connections connections / $threads threads, pool $DB_MAX_CONNECTIONS; server, PostgreSQL and wrk share the cores"
+}

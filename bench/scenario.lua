@@ -1,0 +1,106 @@
+-- wrk script for one scenario of bench/run:
+--   wrk ... -s bench/scenario.lua -- SCENARIO TOKENS_FILE TASKS_FILE THREADS
+-- SCENARIO: list, get, create, toggle, update or mixed (70% list, 10% each create, toggle, get).
+-- TOKENS_FILE: "<n> <token>" per user; TASKS_FILE: "<n> <task id> <version>" per task.
+-- Each thread owns the users n with n % THREADS == its index, so that the If-Match updates of
+-- one thread never race another's; requests rotate among those users' tokens.
+
+local next_thread = 0
+
+function setup(thread)
+    thread:set("thread_index", next_thread)
+    next_thread = next_thread + 1
+end
+
+function init(args)
+    scenario = args[1]
+    local threads = tonumber(args[4])
+    tokens = {}
+    for line in io.lines(args[2]) do
+        local n, token = line:match("^(%d+) (%S+)$")
+        tokens[tonumber(n)] = { ["Authorization"] = "Bearer " .. token }
+    end
+    tasks = {}
+    etags = {}
+    for line in io.lines(args[3]) do
+        local n, id, version = line:match("^(%d+) (%S+) (%d+)$")
+        n = tonumber(n)
+        if n % threads == thread_index then
+            tasks[#tasks + 1] = { user = n, id = id }
+            etags[id] = '"' .. version .. '"'
+        end
+    end
+    math.randomseed(os.time() + thread_index)
+    cursor = 0
+    if scenario ~= "update" then
+        response = nil
+    end
+end
+
+local json = { ["Content-Type"] = "application/json" }
+
+local function headers(user, extra)
+    local h = {}
+    for k, v in pairs(tokens[user]) do h[k] = v end
+    for k, v in pairs(extra or {}) do h[k] = v end
+    return h
+end
+
+local function any_task()
+    return tasks[math.random(#tasks)]
+end
+
+local requests = {
+    list = function()
+        return wrk.format("GET", "/api/me/tasks", tokens[any_task().user])
+    end,
+    get = function()
+        local task = any_task()
+        return wrk.format("GET", "/api/me/tasks/" .. task.id, tokens[task.user])
+    end,
+    create = function()
+        local task = any_task()
+        return wrk.format("POST", "/api/me/tasks", headers(task.user, json),
+            '{"title":"Bench task","tags":["bench"]}')
+    end,
+    toggle = function()
+        local task = any_task()
+        return wrk.format("PATCH", "/api/me/tasks/" .. task.id .. "/complete", tokens[task.user])
+    end,
+    update = function()
+        -- Round robin: a task comes back only after every other task of the thread, long
+        -- after its previous update answered with the new ETag.
+        cursor = cursor + 1
+        local task = tasks[(cursor % #tasks) + 1]
+        return wrk.format("PATCH", "/api/me/tasks/" .. task.id,
+            headers(task.user, { ["Content-Type"] = "application/json", ["If-Match"] = etags[task.id] }),
+            '{"title":"Renamed ' .. thread_index .. "-" .. cursor .. '"}')
+    end,
+}
+
+function request()
+    if scenario == "mixed" then
+        local roll = math.random(100)
+        if roll <= 70 then return requests.list() end
+        if roll <= 80 then return requests.create() end
+        if roll <= 90 then return requests.toggle() end
+        return requests.get()
+    end
+    return requests[scenario]()
+end
+
+function response(status, headers, body)
+    if status == 200 then
+        local id = body:match('"id":"([^"]+)"')
+        if id then etags[id] = headers["ETag"] or headers["etag"] end
+    end
+end
+
+function done(summary, latency, requests)
+    local errors = summary.errors
+    io.write(string.format("RESULT rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d requests=%d\n",
+        summary.requests / (summary.duration / 1e6),
+        latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+        errors.connect + errors.read + errors.write + errors.status + errors.timeout,
+        summary.requests))
+end
