@@ -1,0 +1,197 @@
+// The real path: Better Auth (server.mjs) issues the tokens, a page in Debian's headless
+// Chromium calls the real API with them (cross-origin, with preflights). The API trusts Better
+// Auth's JWKS and the shared secret at once, as a deployment with both modes would.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const e2e = join(dirname(fileURLToPath(import.meta.url)), "..");
+const binary = process.env.TODO_API_BIN ?? join(e2e, "..", "target", "debug", "todo-api");
+const artifacts = join(e2e, "artifacts");
+const frontend = "http://localhost:3000";
+// Better Auth mints a new key this often; the API refreshes its key set at most every 30 s.
+const ROTATION_SECONDS = 30;
+const secret = randomBytes(32).toString("hex");
+const children = [];
+let work;
+let browser;
+let startedAt;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+/** Starts a process whose output is kept for the failure message. */
+function start(command, args, env) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, cwd: e2e });
+  child.output = "";
+  child.stdout.on("data", (chunk) => (child.output += chunk));
+  child.stderr.on("data", (chunk) => (child.output += chunk));
+  children.push(child);
+  return child;
+}
+
+async function waitFor(url, child) {
+  for (let i = 0; i < 200; i += 1) {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${child.output}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered:\n${child.output}`);
+}
+
+before(async () => {
+  work = await mkdtemp(join(tmpdir(), "todo-e2e-"));
+  await mkdir(artifacts, { recursive: true });
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const web = start(process.execPath, ["server.mjs"], {
+    PORT: "3000",
+    API_URL: apiUrl,
+    BETTER_AUTH_SECRET: secret,
+    JWT_ROTATION_SECONDS: String(ROTATION_SECONDS),
+  });
+  await waitFor(`${frontend}/config.json`, web);
+  const api = start(binary, ["serve"], {
+    APP_ENV: "development",
+    HOST: "127.0.0.1",
+    PORT: String(apiPort),
+    DATABASE_URL: `sqlite://${work}/e2e.db?mode=rwc`,
+    BETTER_AUTH_SECRET: secret,
+    BETTER_AUTH_JWKS_URL: `http://127.0.0.1:3000/api/auth/jwks`,
+    BETTER_AUTH_ISSUER: frontend,
+    BETTER_AUTH_AUDIENCE: frontend,
+    CORS_ORIGINS: frontend,
+    RUST_LOG: "warn",
+  });
+  await waitFor(`${apiUrl}/health`, api);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  startedAt = Date.now();
+});
+
+after(async () => {
+  await browser?.close();
+  for (const child of children) child.kill();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** A new browser profile signed up as `name` in `mode`; returns its page. */
+async function signUp(name, mode = "jwks") {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on("pageerror", (error) => console.error(`page error (${name}):`, error));
+  await page.goto(frontend);
+  await page.fill("input[name=name]", name);
+  await page.fill("input[name=email]", `${name}@example.com`);
+  await page.fill("input[name=password]", "correct horse battery staple");
+  await page.selectOption("select[name=mode]", mode);
+  await page.click("#sign-up button");
+  await page.waitForSelector(`text=signed in as ${name}@example.com`);
+  return page;
+}
+
+const titles = (page) => page.locator("#tasks .title").allTextContents();
+const task = (page, title) => page.locator("#tasks li", { has: page.locator(".title", { hasText: title }) });
+
+async function add(page, title) {
+  await page.fill("input[name=title]", title);
+  await page.click("#new-task button:text('Add')");
+}
+
+test("a Better Auth user lists, creates, renames, toggles and deletes tasks from the browser", async () => {
+  const page = await signUp("alice");
+  assert.equal(await page.locator("#token-info").getAttribute("data-alg"), "EdDSA");
+  assert.ok(await page.locator("#empty").isVisible(), "a new user has no tasks");
+
+  await add(page, "Buy milk");
+  await task(page, "Buy milk").waitFor();
+  await add(page, "Call mum");
+  await task(page, "Call mum").waitFor();
+  assert.deepEqual(await titles(page), ["Buy milk", "Call mum"]);
+
+  await task(page, "Buy milk").locator(".rename-input").fill("Buy oat milk");
+  await task(page, "Buy milk").locator("button:text('Rename')").click();
+  await task(page, "Buy oat milk").waitFor();
+
+  await task(page, "Call mum").locator("button:text('Done')").click();
+  await page.locator("#tasks li.done", { hasText: "Call mum" }).waitFor();
+
+  await add(page, "Throw away");
+  await task(page, "Throw away").locator("button:text('Delete')").click();
+  await task(page, "Throw away").waitFor({ state: "detached" });
+  assert.deepEqual(await titles(page), ["Buy oat milk", "Call mum"]);
+
+  // The API's own words reach the page.
+  await add(page, "x".repeat(201));
+  await page.locator("#error").filter({ hasText: /\S/ }).waitFor();
+  const shown = await page.locator("#error").textContent();
+  assert.match(shown, /title/i);
+  assert.deepEqual(await titles(page), ["Buy oat milk", "Call mum"], "nothing was created");
+
+  await page.screenshot({ path: join(artifacts, "tasks.png"), fullPage: true });
+});
+
+test("a second user sees none of the first user's tasks", async () => {
+  const page = await signUp("bob");
+  assert.ok(await page.locator("#empty").isVisible());
+  assert.deepEqual(await titles(page), []);
+  await add(page, "Bob's own");
+  await task(page, "Bob's own").waitFor();
+  assert.deepEqual(await titles(page), ["Bob's own"]);
+});
+
+test("a token the frontend signs with the shared secret works too", async () => {
+  const page = await signUp("carol", "secret");
+  assert.equal(await page.locator("#token-info").getAttribute("data-alg"), "HS256");
+  await add(page, "Signed by the app");
+  await task(page, "Signed by the app").waitFor();
+  assert.deepEqual(await titles(page), ["Signed by the app"]);
+});
+
+test("a key rotated in Better Auth is picked up without restarting the API", async () => {
+  const page = await signUp("dave");
+  const firstKid = await page.locator("#token-info").getAttribute("data-kid");
+  await add(page, "Before the rotation");
+  await task(page, "Before the rotation").waitFor();
+
+  // Past the key's lifetime and the API's refresh interval, both counted from the first call.
+  const wait = startedAt + (ROTATION_SECONDS + 2) * 1000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  await page.click("#refresh-token");
+  await page.waitForFunction(
+    (kid) => document.querySelector("#token-info").dataset.kid !== kid,
+    firstKid,
+  );
+  await add(page, "After the rotation");
+  await task(page, "After the rotation").waitFor();
+  assert.equal(await page.locator("#error").textContent(), "");
+  assert.deepEqual(await titles(page), ["Before the rotation", "After the rotation"]);
+});
