@@ -37,13 +37,25 @@ migrate *args:
 token sub:
     cargo run -q -p api-actix -- token --sub {{sub}}
 
-# Benchmarks that exist so far: token verification per second (release build).
+# The API under load against PostgreSQL's own ceiling (release build, wrk, pgbench).
 bench:
+    bench/run
+
+# Token verifications per second, with and without the cache (release build).
+bench-jwt:
     cargo run --release -q -p adapters-jwt --example verify_bench
+
+# Ten minutes of the mixed load at half its peak rate; rate, p99 and RSS minute by minute.
+soak:
+    bench/soak
 
 # Fuzz the running API from its OpenAPI document with schemathesis (fixed seed): just fuzz [examples]
 fuzz examples="100":
     scripts/fuzz {{examples}}
+
+# Browser tests: Better Auth issuing tokens, headless Chromium calling the API (installs chromium).
+e2e:
+    e2e/run
 
 # Open the interactive API documentation of a running server.
 docs:
