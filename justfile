@@ -45,6 +45,10 @@ bench:
 bench-jwt:
     cargo run --release -q -p adapters-jwt --example verify_bench
 
+# Instructions per request of one scenario, counted by callgrind: just profile list
+profile scenario:
+    bench/profile {{scenario}}
+
 # Ten minutes of the mixed load at half its peak rate; rate, p99 and RSS minute by minute.
 soak:
     bench/soak

@@ -22,9 +22,16 @@ const WIRE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = ti
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let utc = self.0.to_offset(time::UtcOffset::UTC);
-        let text = utc.format(WIRE_FORMAT).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(&text)
+        // Formatted on the stack: a listing writes four timestamps per task.
+        let mut buffer = [0u8; 32];
+        let mut free: &mut [u8] = &mut buffer;
+        let written = self
+            .0
+            .to_offset(time::UtcOffset::UTC)
+            .format_into(&mut free, WIRE_FORMAT)
+            .map_err(serde::ser::Error::custom)?;
+        let text = std::str::from_utf8(&buffer[..written]).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(text)
     }
 }
 
