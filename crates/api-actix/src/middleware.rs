@@ -1,9 +1,9 @@
-//! Request context (id, span, access log, problem+json for foreign errors) and per-user rate
-//! limiting.
+//! Request context (id, span, access log, problem+json for foreign errors), a deadline for
+//! every request, and per-user rate limiting.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -73,7 +73,10 @@ pub async fn request_context(
         // request's scope, so the problem is rendered here first.
         Err(error) => {
             let mut problem =
-                REQUEST_ID.sync_scope(id.clone(), || ApiError::foreign(&error).error_response());
+                REQUEST_ID.sync_scope(id.clone(), || match error.as_error::<ApiError>() {
+                    Some(ours) => ours.error_response(),
+                    None => ApiError::foreign(&error).error_response(),
+                });
             if let Ok(value) = HeaderValue::from_str(&id) {
                 problem.headers_mut().insert(X_REQUEST_ID, value);
             }
@@ -179,6 +182,21 @@ impl RateLimiter {
     fn seconds_to_full(&self, remaining: u32) -> u64 {
         u64::from(self.settings.burst - remaining.min(self.settings.burst))
             .div_ceil(u64::from(self.settings.per_second))
+    }
+}
+
+/// Answers 503 (with `Retry-After`) for a request still running after `limit`. A database
+/// that stops answering without closing its connections (a network partition) would
+/// otherwise hold the client until the operating system gives up on the socket.
+pub async fn deadline(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    limit: Duration,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(outcome) => outcome.map(ServiceResponse::map_into_boxed_body),
+        // The request went with the abandoned future; `request_context` renders the error.
+        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!("no answer within {limit:?}")).into()),
     }
 }
 

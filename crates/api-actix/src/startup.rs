@@ -17,7 +17,7 @@ use domain::task::TaskService;
 use domain::user::UserService;
 
 use crate::config::{AuthSettings, Settings};
-use crate::middleware::{RateLimiter, request_context};
+use crate::middleware::{RateLimiter, deadline, request_context};
 use crate::routes::routes;
 use crate::state::AppState;
 
@@ -114,11 +114,14 @@ impl Application {
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
         let origins = settings.cors_origins.clone();
+        // Twice the wait for a connection: time to get one, and as long again to use it.
+        let limit = settings.database.acquire_timeout * 2;
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .app_data(state.clone())
                 .configure(routes)
+                .wrap(from_fn(move |req, next| deadline(req, next, limit)))
                 .wrap(cors(&origins))
                 .wrap(from_fn(request_context));
             if let Some(limiter) = &limiter {

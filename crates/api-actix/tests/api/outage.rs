@@ -1,7 +1,8 @@
-//! A PostgreSQL outage under load. The server reaches the database through a TCP proxy that
-//! the test cuts (open connections closed, new ones refused, as when PostgreSQL stops) and
-//! restores: requests answer 503 with `Retry-After` within 5 s, `/ready` follows the database
-//! and `/health` does not, service resumes without a restart, and no acknowledged task is lost.
+//! PostgreSQL outages. The server reaches the database through a TCP proxy that the test
+//! cuts (connections closed, as when PostgreSQL stops) or silences (connections open and
+//! unanswered, as in a network partition) and restores: requests answer 503 with
+//! `Retry-After` within 5 s, `/ready` follows the database and `/health` does not, service
+//! resumes without a restart, and no acknowledged task is lost.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,42 +22,54 @@ use crate::helpers::{TestApp, spawn_app};
 const DEADLINE: Duration = Duration::from_secs(5);
 const WRITERS: usize = 4;
 
-/// Forwards connections to `upstream` while up; when down, closes the open ones and drops
-/// every new one at once.
+/// What the proxy does with the database's traffic.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// Forwards it.
+    Up,
+    /// Closes every connection, open or new, at once: PostgreSQL stopped.
+    Down,
+    /// Keeps every connection open and forwards nothing: a network partition.
+    Silent,
+}
+
+/// A TCP proxy in front of the database whose `Link` the test sets.
 struct Proxy {
     port: u16,
-    up: watch::Sender<bool>,
+    link: watch::Sender<Link>,
 }
 
 impl Proxy {
     async fn start(upstream: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let (up, _) = watch::channel(true);
-        let state = up.clone();
+        let (link, _) = watch::channel(Link::Up);
+        let state = link.clone();
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                let mut up = state.subscribe();
-                if !*up.borrow_and_update() {
-                    continue; // dropped: the connection is closed at once
-                }
+                let mut link = state.subscribe();
                 let upstream = upstream.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = up.wait_for(|up| !*up) => {}
+                    if *link.borrow_and_update() == Link::Up
+                        && let Ok(mut server) = TcpStream::connect(upstream).await
+                    {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = link.wait_for(|link| *link != Link::Up) => {}
+                        }
+                    }
+                    // Silent: hold the connection, unanswered, until the link changes.
+                    if *link.borrow() == Link::Silent {
+                        let _ = link.wait_for(|link| *link != Link::Silent).await;
                     }
                 });
             }
         });
-        Self { port, up }
+        Self { port, link }
     }
 
-    fn set_up(&self, up: bool) {
-        self.up.send_replace(up);
+    fn set(&self, link: Link) {
+        self.link.send_replace(link);
     }
 }
 
@@ -181,13 +194,13 @@ async fn a_database_outage_answers_503_and_service_resumes_without_a_restart() {
     }
 
     tokio::time::sleep(Duration::from_secs(1)).await;
-    proxy.set_up(false);
+    proxy.set(Link::Down);
     until_status(&app, "/ready", 503).await;
     assert_eq!(status_of(&app, "/health").await, 200);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(status_of(&app, "/ready").await, 503);
 
-    proxy.set_up(true);
+    proxy.set(Link::Up);
     let recovery = until_status(&app, "/ready", 200).await;
     let after = app
         .create("alice", &json!({"title": "after the outage"}))
@@ -216,4 +229,52 @@ async fn a_database_outage_answers_503_and_service_resumes_without_a_restart() {
         acknowledged.len(),
         stored.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_stops_answering_gets_503_within_the_deadline() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let proxy = Proxy::start(host_and_port(&db.settings().url)).await;
+    let proxied = through_proxy(&db.settings().url, proxy.port);
+    // A request's deadline is twice the acquire timeout: 2 s here.
+    let app = Arc::new(
+        spawn_app(
+            db,
+            &[("DATABASE_URL", &proxied), ("DB_ACQUIRE_TIMEOUT_SECS", "1")],
+        )
+        .await,
+    );
+    let before = app.create("alice", &json!({"title": "before"})).await;
+    assert_eq!(before.status(), 201);
+
+    proxy.set(Link::Silent);
+    let mut clients = JoinSet::new();
+    for n in 0..WRITERS {
+        let app = Arc::clone(&app);
+        clients.spawn(async move {
+            let started = Instant::now();
+            let response = app
+                .create("alice", &json!({"title": format!("during {n}")}))
+                .await;
+            (
+                response.status(),
+                response.headers().contains_key("retry-after"),
+                started.elapsed(),
+            )
+        });
+    }
+    for (status, retry_after, took) in clients.join_all().await {
+        assert_eq!(status, 503);
+        assert!(retry_after);
+        assert!(took < DEADLINE, "took {took:?}");
+    }
+    assert_eq!(status_of(&app, "/ready").await, 503);
+    assert_eq!(status_of(&app, "/health").await, 200);
+
+    proxy.set(Link::Up);
+    until_status(&app, "/ready", 200).await;
+    let after = app.create("alice", &json!({"title": "after"})).await;
+    assert_eq!(after.status(), 201, "service resumed without a restart");
 }
