@@ -73,18 +73,21 @@ impl Proxy {
     }
 }
 
-/// The `host:port` that a database URL names.
-fn host_and_port(url: &str) -> String {
-    let url = Url::parse(url).unwrap();
-    format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432))
-}
-
-/// `url` with its host and port replaced by the proxy's.
-fn through_proxy(url: &str, port: u16) -> String {
-    let mut url = Url::parse(url).unwrap();
+/// The server on a fresh PostgreSQL schema reached through a proxy, with this acquire
+/// timeout; `None` when PostgreSQL tests are skipped.
+async fn behind_a_proxy(acquire_timeout_secs: &str) -> Option<(Proxy, Arc<TestApp>)> {
+    let db = TestDatabase::postgres().await?;
+    let mut url = Url::parse(&db.settings().url).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = Proxy::start(upstream).await;
     url.set_host(Some("127.0.0.1")).unwrap();
-    url.set_port(Some(port)).unwrap();
-    url.into()
+    url.set_port(Some(proxy.port)).unwrap();
+    let vars = [
+        ("DATABASE_URL", url.as_str()),
+        ("DB_ACQUIRE_TIMEOUT_SECS", acquire_timeout_secs),
+    ];
+    let app = spawn_app(db, &vars).await;
+    Some((proxy, Arc::new(app)))
 }
 
 /// What the writers saw.
@@ -175,18 +178,9 @@ async fn all_task_ids(app: &TestApp) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_answers_503_and_service_resumes_without_a_restart() {
-    let Some(db) = TestDatabase::postgres().await else {
+    let Some((proxy, app)) = behind_a_proxy("2").await else {
         return;
     };
-    let proxy = Proxy::start(host_and_port(&db.settings().url)).await;
-    let proxied = through_proxy(&db.settings().url, proxy.port);
-    let app = Arc::new(
-        spawn_app(
-            db,
-            &[("DATABASE_URL", &proxied), ("DB_ACQUIRE_TIMEOUT_SECS", "2")],
-        )
-        .await,
-    );
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = JoinSet::new();
     for n in 0..WRITERS {
@@ -233,19 +227,10 @@ async fn a_database_outage_answers_503_and_service_resumes_without_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_stops_answering_gets_503_within_the_deadline() {
-    let Some(db) = TestDatabase::postgres().await else {
+    // A request's deadline is twice the acquire timeout: 2 s here.
+    let Some((proxy, app)) = behind_a_proxy("1").await else {
         return;
     };
-    let proxy = Proxy::start(host_and_port(&db.settings().url)).await;
-    let proxied = through_proxy(&db.settings().url, proxy.port);
-    // A request's deadline is twice the acquire timeout: 2 s here.
-    let app = Arc::new(
-        spawn_app(
-            db,
-            &[("DATABASE_URL", &proxied), ("DB_ACQUIRE_TIMEOUT_SECS", "1")],
-        )
-        .await,
-    );
     let before = app.create("alice", &json!({"title": "before"})).await;
     assert_eq!(before.status(), 201);
 
