@@ -53,7 +53,7 @@ profile scenario:
 soak:
     bench/soak
 
-# Fuzz the running API from its OpenAPI document with schemathesis (fixed seed): just fuzz [examples]
+# Fuzz a fresh server from its OpenAPI document with schemathesis (fixed seed): just fuzz [examples]
 fuzz examples="100":
     scripts/fuzz {{examples}}
 
