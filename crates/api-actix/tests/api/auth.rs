@@ -14,11 +14,7 @@ adapters_postgres::on_both_backends!(
 );
 
 async fn no_token_is_401_with_a_bearer_challenge(app: &TestApp) {
-    let response = app
-        .request(Method::GET, "/api/me/tasks", None)
-        .send()
-        .await
-        .unwrap();
+    let response = app.get_anonymous("/api/me/tasks").await;
 
     assert_eq!(
         response.headers()["www-authenticate"],

@@ -77,6 +77,11 @@ impl TestApp {
         }
     }
 
+    /// A `GET` without a token.
+    pub async fn get_anonymous(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None).send().await.unwrap()
+    }
+
     pub async fn create(&self, user: &str, body: &Value) -> Response {
         self.request(Method::POST, &format!("/api/{user}/tasks"), Some(user))
             .json(body)

@@ -17,30 +17,20 @@ adapters_postgres::on_both_backends!(
 );
 
 async fn health_and_ready_answer_without_a_token(app: &TestApp) {
-    let health = app
-        .request(Method::GET, "/health", None)
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_anonymous("/health").await;
     assert_eq!(health.status(), 200);
     assert_eq!(
         health.json::<Value>().await.unwrap(),
         json!({"status": "ok"})
     );
-    let ready = app
-        .request(Method::GET, "/ready", None)
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_anonymous("/ready").await;
     assert_eq!(ready.status(), 200);
 }
 
 async fn the_openapi_document_and_docs_page_are_served(app: &TestApp) {
     let spec: Value = app
-        .request(Method::GET, "/openapi.json", None)
-        .send()
+        .get_anonymous("/openapi.json")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -94,18 +84,10 @@ async fn the_openapi_document_and_docs_page_are_served(app: &TestApp) {
         }
     }
 
-    let docs = app
-        .request(Method::GET, "/docs", None)
-        .send()
-        .await
-        .unwrap();
+    let docs = app.get_anonymous("/docs").await;
     assert_eq!(docs.status(), 200);
     assert!(docs.text().await.unwrap().contains("swagger"));
-    let script = app
-        .request(Method::GET, "/docs/swagger-initializer.js", None)
-        .send()
-        .await
-        .unwrap();
+    let script = app.get_anonymous("/docs/swagger-initializer.js").await;
     assert!(script.text().await.unwrap().contains("/openapi.json"));
 }
 
@@ -227,17 +209,9 @@ async fn an_unreachable_database_answers_503_quickly_and_health_stays_up() {
     let create = app.create("alice", &json!({"title": "t"})).await;
     assert_eq!(create.headers()["retry-after"], "5");
     assert_problem(create, 503, "service_unavailable").await;
-    let ready = app
-        .request(Method::GET, "/ready", None)
-        .send()
-        .await
-        .unwrap();
+    let ready = app.get_anonymous("/ready").await;
     assert_problem(ready, 503, "service_unavailable").await;
-    let health = app
-        .request(Method::GET, "/health", None)
-        .send()
-        .await
-        .unwrap();
+    let health = app.get_anonymous("/health").await;
     assert_eq!(health.status(), 200);
 
     assert!(

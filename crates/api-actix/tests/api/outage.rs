@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use adapters_postgres::testing::TestDatabase;
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -131,13 +131,7 @@ async fn writer(app: Arc<TestApp>, writer: usize, stop: Arc<AtomicBool>) -> Outc
 
 async fn status_of(app: &TestApp, path: &str) -> u16 {
     let started = Instant::now();
-    let status = app
-        .request(Method::GET, path, None)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = app.get_anonymous(path).await.status().as_u16();
     assert!(
         started.elapsed() < DEADLINE,
         "{path} took {:?}",
