@@ -6,8 +6,8 @@ connections=32
 threads=2
 pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 bench_url="${pg_url%/*}/todo_bench"
-work=target/bench
-binary=target/release/todo-api
+binary=$(cargo_binary release)
+work="$(dirname "$(dirname "$binary")")/bench"
 export PGOPTIONS="--client-min-messages=warning"
 export APP_ENV=development RATE_LIMIT_RPS=0 RUST_LOG=warn LOG_FORMAT=json BETTER_AUTH_SECRET
 unset BETTER_AUTH_JWKS_URL BETTER_AUTH_ISSUER BETTER_AUTH_AUDIENCE
@@ -16,7 +16,6 @@ mkdir -p "$work"
 
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 command -v pgbench >/dev/null || apt-get install -y -qq postgresql-client >/dev/null
-cargo build --release -q -p api-actix
 trap 'stop_server' EXIT
 
 # Seeds todo_bench with 1,000 users x 50 tasks, writes a token per user, and starts the

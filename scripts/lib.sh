@@ -1,5 +1,17 @@
 # Helpers shared by the scripts under scripts/ and bench/ (sourced, not run).
 
+# cargo_binary PROFILE: builds the todo-api binary in PROFILE (debug or release) quietly and
+# prints its path, wherever cargo puts its target directory (CARGO_TARGET_DIR included).
+cargo_binary() {
+    local profile=$1 flag=()
+    [ "$profile" = release ] && flag=(--release)
+    cargo build -q "${flag[@]}" -p api-actix --bin todo-api >&2
+    local target
+    target=$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    echo "$target/$profile/todo-api"
+}
+
 # A TCP port that is free now on 127.0.0.1.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -72,7 +72,7 @@ async fn main() {
         ("EdDSA", &ed_token, None, Some(jwks_url.clone())),
     ] {
         for cache_capacity in [0, 10_000] {
-            let mut settings = JwtSettings::new(secret.clone(), url.clone());
+            let mut settings = JwtSettings::new(secret.clone().map(Into::into), url.clone());
             settings.cache_capacity = cache_capacity;
             let verifier = JwtVerifier::new(settings).unwrap();
             verifier.verify(token).await.expect("the token verifies");

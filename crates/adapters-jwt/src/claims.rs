@@ -44,9 +44,6 @@ pub(crate) struct Claims {
     iat: Option<Value>,
 }
 
-/// Longest `email` or `name` kept from a token; longer ones are ignored.
-const MAX_PROFILE_CHARS: usize = 320;
-
 impl Claims {
     /// `sub`, else `userId`, else `id`: the first present one must be a valid user id.
     pub(crate) fn user(&self) -> Result<AuthenticatedUser, AuthError> {
@@ -81,12 +78,9 @@ impl Claims {
     }
 }
 
+/// A profile claim when it is a string; the domain decides whether it is kept.
 fn profile(value: Option<&Value>) -> Option<String> {
-    value
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty() && s.chars().count() <= MAX_PROFILE_CHARS)
-        .filter(|s| !s.chars().any(char::is_control))
-        .map(str::to_owned)
+    value.and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The refusal reason for a jsonwebtoken error.
@@ -97,7 +91,12 @@ pub(crate) fn reason(kind: &ErrorKind) -> AuthError {
         ErrorKind::InvalidSignature => AuthError::BadSignature,
         ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
         ErrorKind::InvalidAudience => AuthError::WrongAudience,
-        ErrorKind::MissingRequiredClaim(claim) if claim == "exp" => AuthError::MissingExpiry,
+        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
+            "exp" => AuthError::MissingExpiry,
+            "iss" => AuthError::MissingIssuer,
+            "aud" => AuthError::MissingAudience,
+            _ => AuthError::Malformed,
+        },
         ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => AuthError::AlgorithmNotAllowed,
         _ => AuthError::Malformed,
     }

@@ -9,7 +9,6 @@
 mod claims;
 mod jwks;
 
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -20,6 +19,7 @@ use domain::user::AuthenticatedUser;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use moka::Expiry;
 use moka::sync::Cache;
+use secrecy::{ExposeSecret, SecretSlice};
 use sha2::{Digest, Sha256};
 
 use crate::claims::{Claims, peek_header, reason};
@@ -29,10 +29,10 @@ use crate::jwks::{Jwks, VerificationKey};
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// How tokens are verified. At least one of `secret` and `jwks_url` is required.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct JwtSettings {
-    /// HS256 shared secret (`BETTER_AUTH_SECRET`).
-    pub secret: Option<Vec<u8>>,
+    /// HS256 shared secret (`BETTER_AUTH_SECRET`); its `Debug` prints no byte of it.
+    pub secret: Option<SecretSlice<u8>>,
     /// Better Auth's key set (`BETTER_AUTH_JWKS_URL`).
     pub jwks_url: Option<String>,
     /// Required `iss`, when set.
@@ -51,7 +51,7 @@ pub struct JwtSettings {
 
 impl JwtSettings {
     /// The defaults: 60 s leeway, 5 s fetch timeout, one refresh per 30 s, 10 000 tokens.
-    pub fn new(secret: Option<Vec<u8>>, jwks_url: Option<String>) -> Self {
+    pub fn new(secret: Option<SecretSlice<u8>>, jwks_url: Option<String>) -> Self {
         Self {
             secret,
             jwks_url,
@@ -62,18 +62,6 @@ impl JwtSettings {
             min_refresh_interval: Duration::from_secs(30),
             cache_capacity: 10_000,
         }
-    }
-}
-
-impl fmt::Debug for JwtSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtSettings")
-            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
-            .field("jwks_url", &self.jwks_url)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("leeway", &self.leeway)
-            .finish_non_exhaustive()
     }
 }
 
@@ -120,18 +108,28 @@ impl JwtVerifier {
         }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = settings.leeway.as_secs();
-        validation.set_required_spec_claims(&["exp"]);
         validation.validate_nbf = true;
+        // A configured claim is also required: jsonwebtoken compares `iss` and `aud` only when
+        // the token carries them, so a token leaving one out would dodge the check.
+        let mut required = vec!["exp"];
         if let Some(issuer) = &settings.issuer {
             validation.set_issuer(&[issuer]);
+            required.push("iss");
         }
         match &settings.audience {
-            Some(audience) => validation.set_audience(&[audience]),
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
             // Without a configured audience, a token's `aud` is not ours to judge.
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         Ok(Self {
-            secret: settings.secret.as_deref().map(DecodingKey::from_secret),
+            secret: settings
+                .secret
+                .as_ref()
+                .map(|secret| DecodingKey::from_secret(secret.expose_secret())),
             jwks: settings
                 .jwks_url
                 .map(|url| Jwks::new(url, settings.fetch_timeout, settings.min_refresh_interval)),

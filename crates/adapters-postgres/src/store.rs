@@ -95,8 +95,8 @@ impl Store {
         })
     }
 
-    /// The pool, for the repositories.
-    pub fn connection(&self) -> &DatabaseConnection {
+    /// The pool, for the repositories (and, through `testing`, the tests).
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
 

@@ -110,6 +110,11 @@ impl TestDatabase {
         &self.store
     }
 
+    /// Its pool, for tests that look at the schema or the rows themselves.
+    pub fn connection(&self) -> &sea_orm::DatabaseConnection {
+        connection(&self.store)
+    }
+
     /// Settings that reach this same database (for SQLite, a new in-memory one: each pool of
     /// an in-memory SQLite is its own database).
     pub fn settings(&self) -> &DbSettings {
@@ -199,4 +204,9 @@ fn unique_schema_name() -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// The pool of any store, for tests that look at the schema or the rows themselves.
+pub fn connection(store: &Store) -> &sea_orm::DatabaseConnection {
+    store.connection()
 }

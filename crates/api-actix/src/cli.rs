@@ -7,7 +7,9 @@ use adapters_jwt::{DevTokenRequest, sign_hs256};
 use adapters_postgres::Store;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{AppEnv, SecretSource, Settings};
+use secrecy::ExposeSecret;
+
+use crate::config::{AppEnv, Settings};
 use crate::startup::Application;
 use crate::telemetry::{get_subscriber, init_subscriber};
 
@@ -91,7 +93,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
     }
-    if let SecretSource::Generated(path) = &settings.auth.secret_source {
+    if let Some(path) = &settings.auth.development_secret {
         tracing::info!(
             secret_file = %path.display(),
             "development mode: tokens are signed with a generated secret; \
@@ -134,14 +136,14 @@ async fn migrate(settings: &Settings, action: MigrateAction, yes: bool) -> anyho
 }
 
 fn token(settings: &Settings, sub: &str, email: Option<&str>, ttl: u64) -> anyhow::Result<()> {
-    let secret = settings.auth.secret.as_ref().ok_or_else(|| {
+    let secret = settings.auth.resolve_secret()?.ok_or_else(|| {
         anyhow::anyhow!(
             "`token` signs with BETTER_AUTH_SECRET, which is not set (only a JWKS URL is)"
         )
     })?;
     domain::user::UserId::parse(sub).map_err(|e| anyhow::anyhow!("--sub {}", e.message()))?;
     let token = sign_hs256(
-        secret.expose(),
+        secret.expose_secret().as_bytes(),
         &DevTokenRequest {
             subject: sub,
             email,

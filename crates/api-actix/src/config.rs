@@ -1,12 +1,14 @@
-//! Configuration: the environment (and `.env` when present), read with `config` and validated
-//! once at start. An error names the variable and what is wrong with it, never a secret's value.
+//! Configuration: the environment (and `.env` when present), deserialised by `config` into typed
+//! fields, then validated once. An error names the variable and its rule, never a secret's
+//! value.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use adapters_postgres::DbSettings;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 
 /// The SQLite database used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/todo.db?mode=rwc";
@@ -15,30 +17,9 @@ pub const DATA_DIR: &str = "data";
 /// Shortest secret accepted in production: HS256 wants a key as long as its hash.
 const MIN_SECRET_BYTES: usize = 32;
 
-/// A secret that never shows up in `Debug` output or logs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
-    }
-
-    /// The secret itself, for the one place that signs or verifies with it.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
 /// `development` or `production`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum AppEnv {
     /// Forgiving defaults, a generated secret.
     Development,
@@ -47,7 +28,8 @@ pub enum AppEnv {
 }
 
 /// How logs are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     Pretty,
@@ -55,24 +37,14 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where the HS256 secret came from, for the start-up log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
-    /// `BETTER_AUTH_SECRET`.
-    Environment,
-    /// Generated (or read back) in development, at this path.
-    Generated(PathBuf),
-    /// None: only JWKS tokens are accepted.
-    None,
-}
-
 /// How tokens are verified.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    /// HS256 shared secret.
-    pub secret: Option<Secret>,
-    /// Where it came from.
-    pub secret_source: SecretSource,
+    /// HS256 shared secret (`BETTER_AUTH_SECRET`).
+    pub secret: Option<SecretString>,
+    /// In development with no token setting at all: the file that keeps a generated secret,
+    /// created by the first command that signs or verifies tokens.
+    pub development_secret: Option<PathBuf>,
     /// Better Auth's JWKS endpoint.
     pub jwks_url: Option<String>,
     /// Required `iss`.
@@ -81,6 +53,18 @@ pub struct AuthSettings {
     pub audience: Option<String>,
     /// Cookie read when there is no `Authorization` header.
     pub cookie_name: String,
+}
+
+impl AuthSettings {
+    /// The HS256 secret: the configured one, else the development secret kept in its file
+    /// (mode 0600, created on first use), else none (only JWKS tokens are accepted).
+    pub fn resolve_secret(&self) -> std::io::Result<Option<SecretString>> {
+        match (&self.secret, &self.development_secret) {
+            (Some(secret), _) => Ok(Some(secret.clone())),
+            (None, Some(path)) => development_secret(path).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// Per-user rate limiting.
@@ -129,6 +113,55 @@ pub struct ConfigError {
     pub problem: String,
 }
 
+/// Each variable with a rule, and the rule as an error states it.
+const RULES: &[(&str, &str)] = &[
+    ("APP_ENV", "must be development or production"),
+    ("PORT", "must be a port number from 0 to 65535"),
+    (
+        "DATABASE_URL",
+        "must start with postgres://, postgresql:// or sqlite:",
+    ),
+    (
+        "NEON_DATABASE_URL",
+        "must start with postgres://, postgresql:// or sqlite:",
+    ),
+    (
+        "DB_MAX_CONNECTIONS",
+        "must be a whole number from 1 to 1000",
+    ),
+    (
+        "DB_ACQUIRE_TIMEOUT_SECS",
+        "must be a whole number of seconds from 1 to 5",
+    ),
+    ("DB_IDLE_TIMEOUT_SECS", "must be a whole number of seconds"),
+    ("DB_MAX_LIFETIME_SECS", "must be a whole number of seconds"),
+    ("RUN_MIGRATIONS", "must be true or false"),
+    ("BETTER_AUTH_JWKS_URL", "must be an http:// or https:// URL"),
+    (
+        "AUTH_COOKIE_NAME",
+        "must be letters, digits, '_', '-' or '.'",
+    ),
+    (
+        "CORS_ORIGINS",
+        "must be a comma-separated list of http:// or https:// origins ('*' cannot carry credentials)",
+    ),
+    (
+        "RATE_LIMIT_RPS",
+        "must be a whole number, 0 to turn limiting off",
+    ),
+    ("RATE_LIMIT_BURST", "must be a whole number of at least 1"),
+    ("LOG_FORMAT", "must be pretty or json"),
+];
+
+/// The error for `variable` breaking its rule.
+fn broken(variable: &'static str) -> ConfigError {
+    let rule = RULES
+        .iter()
+        .find(|(name, _)| *name == variable)
+        .map_or("is invalid", |(_, rule)| rule);
+    problem(variable, rule)
+}
+
 fn problem(variable: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
         variable,
@@ -136,41 +169,42 @@ fn problem(variable: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-/// The raw variables, looked up by their upper-case names.
-struct Vars(config::Config);
+/// The variables as `config` deserialises them (lower-cased names; empty ones are unset).
+#[derive(Deserialize)]
+struct Environment {
+    app_env: Option<AppEnv>,
+    host: Option<String>,
+    port: Option<u16>,
+    database_url: Option<String>,
+    neon_database_url: Option<String>,
+    db_max_connections: Option<u32>,
+    db_acquire_timeout_secs: Option<u64>,
+    db_idle_timeout_secs: Option<u64>,
+    db_max_lifetime_secs: Option<u64>,
+    run_migrations: Option<bool>,
+    better_auth_secret: Option<SecretString>,
+    better_auth_jwks_url: Option<String>,
+    better_auth_issuer: Option<String>,
+    better_auth_audience: Option<String>,
+    auth_cookie_name: Option<String>,
+    cors_origins: Option<String>,
+    rate_limit_rps: Option<u32>,
+    rate_limit_burst: Option<u32>,
+    rust_log: Option<String>,
+    log_format: Option<LogFormat>,
+}
 
-impl Vars {
-    fn get(&self, name: &'static str) -> Option<String> {
-        // `config` lower-cases environment keys.
-        self.0
-            .get_string(&name.to_ascii_lowercase())
-            .ok()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    }
-
-    fn parse<T: std::str::FromStr>(
-        &self,
-        name: &'static str,
-        default: T,
-        expected: &str,
-    ) -> Result<T, ConfigError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(raw) => raw
-                .parse()
-                .map_err(|_| problem(name, format!("must be {expected}"))),
-        }
-    }
-
-    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
-            None => Ok(default),
-            Some("true" | "1" | "yes") => Ok(true),
-            Some("false" | "0" | "no") => Ok(false),
-            Some(_) => Err(problem(name, "must be true or false")),
-        }
-    }
+/// The variable a deserialisation error is about, by its key.
+fn variable_of(error: &config::ConfigError) -> Option<&'static str> {
+    let (config::ConfigError::Type { key, .. } | config::ConfigError::At { key, .. }) = error
+    else {
+        return None;
+    };
+    let key = key.as_deref()?.to_ascii_uppercase();
+    RULES
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| *name == key)
 }
 
 impl Settings {
@@ -182,13 +216,11 @@ impl Settings {
         {
             return Err(problem(".env", format!("cannot be read: {error}")));
         }
-        Self::from_source(
-            config::Environment::default().try_parsing(false),
-            Path::new(DATA_DIR),
-        )
+        Self::from_source(config::Environment::default(), Path::new(DATA_DIR))
     }
 
-    /// Reads the given variables (for tests); `data_dir` holds a generated development secret.
+    /// Reads the given variables (for tests); `data_dir` is where a development secret would
+    /// be kept.
     pub fn from_vars(vars: &HashMap<String, String>, data_dir: &Path) -> Result<Self, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
@@ -198,184 +230,140 @@ impl Settings {
     }
 
     fn from_source(source: config::Environment, data_dir: &Path) -> Result<Self, ConfigError> {
-        let vars = Vars(
-            config::Config::builder()
-                .add_source(source)
-                .build()
-                .map_err(|e| problem("environment", e.to_string()))?,
-        );
+        let env: Environment = config::Config::builder()
+            .add_source(source.ignore_empty(true))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| match variable_of(&e) {
+                Some(variable) => broken(variable),
+                None => problem("environment", e.to_string()),
+            })?;
+        let app_env = env.app_env.unwrap_or(AppEnv::Development);
         let mut warnings = Vec::new();
-        let app_env = match vars.get("APP_ENV").as_deref() {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(_) => return Err(problem("APP_ENV", "must be development or production")),
-        };
-        let auth = auth_settings(&vars, app_env, data_dir, &mut warnings)?;
-        let database = database_settings(&vars)?;
-        let rate_limit = rate_limit_settings(&vars)?;
-        let log_filter = vars.get("RUST_LOG").unwrap_or_else(|| "info".into());
+        let auth = auth_settings(&env, app_env, data_dir, &mut warnings)?;
+        let log_filter = env.rust_log.clone().unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_filter)
             .map_err(|e| problem("RUST_LOG", format!("is not a valid filter: {e}")))?;
-        let log_format = match vars.get("LOG_FORMAT").as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(_) => return Err(problem("LOG_FORMAT", "must be pretty or json")),
-        };
         Ok(Self {
             app_env,
-            host: vars.get("HOST").unwrap_or_else(|| "127.0.0.1".into()),
-            port: vars.parse("PORT", 8000, "a port number from 0 to 65535")?,
-            database,
-            run_migrations: vars.flag("RUN_MIGRATIONS", true)?,
+            host: env.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
+            port: env.port.unwrap_or(8000),
+            database: database_settings(&env)?,
+            run_migrations: env.run_migrations.unwrap_or(true),
             auth,
-            cors_origins: cors_origins(&vars)?,
-            rate_limit,
+            cors_origins: cors_origins(env.cors_origins.as_deref())?,
+            rate_limit: rate_limit_settings(&env)?,
             log_filter,
-            log_format,
+            log_format: env.log_format.unwrap_or(LogFormat::Pretty),
             warnings,
         })
     }
 }
 
-fn database_settings(vars: &Vars) -> Result<DbSettings, ConfigError> {
-    let (variable, url) = match (vars.get("DATABASE_URL"), vars.get("NEON_DATABASE_URL")) {
-        (Some(url), _) => ("DATABASE_URL", url),
-        (None, Some(url)) => ("NEON_DATABASE_URL", url),
-        (None, None) => ("DATABASE_URL", DEFAULT_DATABASE_URL.to_owned()),
+fn database_settings(env: &Environment) -> Result<DbSettings, ConfigError> {
+    let (variable, url) = match (&env.database_url, &env.neon_database_url) {
+        (Some(url), _) => ("DATABASE_URL", url.as_str()),
+        (None, Some(url)) => ("NEON_DATABASE_URL", url.as_str()),
+        (None, None) => ("DATABASE_URL", DEFAULT_DATABASE_URL),
     };
     if !["postgres://", "postgresql://", "sqlite:"]
         .iter()
         .any(|scheme| url.starts_with(scheme))
     {
-        return Err(problem(
-            variable,
-            "must start with postgres://, postgresql:// or sqlite:",
-        ));
+        return Err(broken(variable));
     }
     let mut settings = DbSettings::new(url);
-    settings.max_connections = vars.parse(
-        "DB_MAX_CONNECTIONS",
-        settings.max_connections,
-        "a whole number from 1 to 1000",
-    )?;
-    if !(1..=1000).contains(&settings.max_connections) {
-        return Err(problem(
-            "DB_MAX_CONNECTIONS",
-            "must be a whole number from 1 to 1000",
-        ));
+    if let Some(max) = env.db_max_connections {
+        if !(1..=1000).contains(&max) {
+            return Err(broken("DB_MAX_CONNECTIONS"));
+        }
+        settings.max_connections = max;
     }
-    let acquire: u64 = vars.parse(
-        "DB_ACQUIRE_TIMEOUT_SECS",
-        5,
-        "a whole number of seconds from 1 to 5",
-    )?;
-    if !(1..=5).contains(&acquire) {
-        return Err(problem(
-            "DB_ACQUIRE_TIMEOUT_SECS",
-            "must be a whole number of seconds from 1 to 5",
-        ));
+    if let Some(acquire) = env.db_acquire_timeout_secs {
+        if !(1..=5).contains(&acquire) {
+            return Err(broken("DB_ACQUIRE_TIMEOUT_SECS"));
+        }
+        settings.acquire_timeout = Duration::from_secs(acquire);
     }
-    settings.acquire_timeout = Duration::from_secs(acquire);
-    let idle: u64 = vars.parse(
-        "DB_IDLE_TIMEOUT_SECS",
-        settings.idle_timeout.as_secs(),
-        "a whole number of seconds",
-    )?;
-    settings.idle_timeout = Duration::from_secs(idle);
-    let lifetime: u64 = vars.parse(
-        "DB_MAX_LIFETIME_SECS",
-        settings.max_lifetime.as_secs(),
-        "a whole number of seconds",
-    )?;
-    settings.max_lifetime = Duration::from_secs(lifetime);
+    if let Some(idle) = env.db_idle_timeout_secs {
+        settings.idle_timeout = Duration::from_secs(idle);
+    }
+    if let Some(lifetime) = env.db_max_lifetime_secs {
+        settings.max_lifetime = Duration::from_secs(lifetime);
+    }
     Ok(settings)
 }
 
 fn auth_settings(
-    vars: &Vars,
+    env: &Environment,
     app_env: AppEnv,
     data_dir: &Path,
     warnings: &mut Vec<String>,
 ) -> Result<AuthSettings, ConfigError> {
-    let jwks_url = vars.get("BETTER_AUTH_JWKS_URL");
+    let jwks_url = env.better_auth_jwks_url.clone();
     if let Some(url) = &jwks_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return Err(problem(
-            "BETTER_AUTH_JWKS_URL",
-            "must be an http:// or https:// URL",
+        return Err(broken("BETTER_AUTH_JWKS_URL"));
+    }
+    let secret = env.better_auth_secret.clone();
+    if let Some(secret) = &secret
+        && secret.expose_secret().len() < MIN_SECRET_BYTES
+    {
+        let message = format!("must be at least {MIN_SECRET_BYTES} bytes long");
+        if app_env == AppEnv::Production {
+            return Err(problem("BETTER_AUTH_SECRET", message));
+        }
+        warnings.push(format!(
+            "BETTER_AUTH_SECRET {message} (refused in production)"
         ));
     }
-    let (secret, secret_source) = match vars.get("BETTER_AUTH_SECRET") {
-        Some(secret) => {
-            if secret.len() < MIN_SECRET_BYTES {
-                let message = format!("must be at least {MIN_SECRET_BYTES} bytes long");
-                if app_env == AppEnv::Production {
-                    return Err(problem("BETTER_AUTH_SECRET", message));
-                }
-                warnings.push(format!(
-                    "BETTER_AUTH_SECRET {message} (refused in production)"
-                ));
-            }
-            (Some(Secret::new(secret)), SecretSource::Environment)
-        }
-        None if jwks_url.is_some() => (None, SecretSource::None),
-        None if app_env == AppEnv::Production => {
+    let development_secret = match (&secret, &jwks_url, app_env) {
+        (None, None, AppEnv::Production) => {
             return Err(problem(
                 "BETTER_AUTH_SECRET or BETTER_AUTH_JWKS_URL",
                 "production needs at least one of them",
             ));
         }
-        None => {
-            let (secret, path) = development_secret(data_dir).map_err(|e| {
-                problem(
-                    "BETTER_AUTH_SECRET",
-                    format!(
-                        "unset, and no development secret could be kept in {}: {e}",
-                        data_dir.display()
-                    ),
-                )
-            })?;
-            (Some(secret), SecretSource::Generated(path))
-        }
+        (None, None, AppEnv::Development) => Some(data_dir.join("dev-secret")),
+        _ => None,
     };
-    let cookie_name = vars
-        .get("AUTH_COOKIE_NAME")
+    let cookie_name = env
+        .auth_cookie_name
+        .clone()
         .unwrap_or_else(|| "access_token".into());
     if !cookie_name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
-        return Err(problem(
-            "AUTH_COOKIE_NAME",
-            "must be letters, digits, '_', '-' or '.'",
-        ));
+        return Err(broken("AUTH_COOKIE_NAME"));
     }
     Ok(AuthSettings {
         secret,
-        secret_source,
+        development_secret,
         jwks_url,
-        issuer: vars.get("BETTER_AUTH_ISSUER"),
-        audience: vars.get("BETTER_AUTH_AUDIENCE"),
+        issuer: env.better_auth_issuer.clone(),
+        audience: env.better_auth_audience.clone(),
         cookie_name,
     })
 }
 
-/// Reads the development secret kept in `data_dir`, creating it (mode 0600) on first start.
-fn development_secret(data_dir: &Path) -> std::io::Result<(Secret, PathBuf)> {
+/// Reads the development secret kept at `path`, creating it (mode 0600) on first use.
+fn development_secret(path: &Path) -> std::io::Result<SecretString> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
 
-    let path = data_dir.join("dev-secret");
-    match std::fs::read_to_string(&path) {
+    match std::fs::read_to_string(path) {
         Ok(secret) if secret.trim().len() >= MIN_SECRET_BYTES => {
-            return Ok((Secret::new(secret.trim()), path));
+            return Ok(secret.trim().into());
         }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    std::fs::create_dir_all(data_dir)?;
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
     let secret = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -386,38 +374,29 @@ fn development_secret(data_dir: &Path) -> std::io::Result<(Secret, PathBuf)> {
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(&path)?;
+        .open(path)?;
     file.write_all(secret.as_bytes())?;
-    Ok((Secret::new(secret), path))
+    Ok(secret.into())
 }
 
-fn cors_origins(vars: &Vars) -> Result<Vec<String>, ConfigError> {
-    let raw = vars
-        .get("CORS_ORIGINS")
-        .unwrap_or_else(|| "http://localhost:3000".into());
-    raw.split(',')
+fn cors_origins(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    raw.unwrap_or("http://localhost:3000")
+        .split(',')
         .map(|origin| origin.trim().trim_end_matches('/'))
         .filter(|origin| !origin.is_empty())
         .map(|origin| {
             if origin.starts_with("http://") || origin.starts_with("https://") {
                 Ok(origin.to_owned())
             } else {
-                Err(problem(
-                    "CORS_ORIGINS",
-                    "must be a comma-separated list of http:// or https:// origins ('*' cannot carry credentials)",
-                ))
+                Err(broken("CORS_ORIGINS"))
             }
         })
         .collect()
 }
 
-fn rate_limit_settings(vars: &Vars) -> Result<Option<RateLimitSettings>, ConfigError> {
-    let per_second: u32 = vars.parse(
-        "RATE_LIMIT_RPS",
-        50,
-        "a whole number, 0 to turn limiting off",
-    )?;
-    let burst: u32 = vars.parse("RATE_LIMIT_BURST", 100, "a whole number of at least 1")?;
+fn rate_limit_settings(env: &Environment) -> Result<Option<RateLimitSettings>, ConfigError> {
+    let per_second = env.rate_limit_rps.unwrap_or(50);
+    let burst = env.rate_limit_burst.unwrap_or(100);
     if per_second == 0 {
         return Ok(None);
     }
@@ -462,21 +441,34 @@ mod tests {
             })
         );
         assert!(settings.run_migrations);
-        assert!(matches!(
-            settings.auth.secret_source,
-            SecretSource::Generated(_)
-        ));
+        assert_eq!(
+            settings
+                .auth
+                .secret
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+            None
+        );
+        assert!(settings.auth.development_secret.is_some());
         assert_eq!(settings.auth.cookie_name, "access_token");
+    }
+
+    #[test]
+    fn loading_the_configuration_writes_no_development_secret() {
+        let settings = load(&[]).unwrap();
+        let path = settings.auth.development_secret.unwrap();
+        assert!(!path.exists());
     }
 
     #[test]
     fn the_generated_development_secret_is_kept_with_mode_0600() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("todo-secret-{}", uuid::Uuid::now_v7()));
-        let (first, path) = development_secret(&dir).unwrap();
-        let (second, _) = development_secret(&dir).unwrap();
-        assert_eq!(first, second);
-        assert!(first.expose().len() >= 32);
+        let settings = load(&[]).unwrap();
+        let first = settings.auth.resolve_secret().unwrap().unwrap();
+        let second = settings.auth.resolve_secret().unwrap().unwrap();
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        assert!(first.expose_secret().len() >= 32);
+        let path = settings.auth.development_secret.unwrap();
         let mode = std::fs::metadata(path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
@@ -502,7 +494,8 @@ mod tests {
             ("BETTER_AUTH_JWKS_URL", "https://app.example/api/auth/jwks"),
         ])
         .unwrap();
-        assert_eq!(settings.auth.secret, None);
+        assert!(settings.auth.secret.is_none());
+        assert!(settings.auth.development_secret.is_none());
     }
 
     #[test]
@@ -530,6 +523,7 @@ mod tests {
             ("CORS_ORIGINS", "*"),
             ("BETTER_AUTH_JWKS_URL", "ftp://x"),
             ("RUST_LOG", "info,[[["),
+            ("RATE_LIMIT_BURST", "many"),
         ] {
             let error = load(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");
@@ -550,6 +544,6 @@ mod tests {
         .unwrap();
         let debug = format!("{settings:?}");
         assert!(!debug.contains("a-very-secret-value"));
-        assert!(debug.contains("[redacted]"));
+        assert!(debug.contains("REDACTED"));
     }
 }

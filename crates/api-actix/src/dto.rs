@@ -5,12 +5,12 @@ use domain::task::{
     DueDate, NewTask, Priority, Tags, Task, TaskDescription, TaskPatch, TaskStats, TaskTitle,
 };
 use domain::user::User;
-use domain::validation::{Collector, FieldError, ValidationErrors};
+use domain::validation::{Collector, FieldError, ValidationErrors, Vocabulary};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::openapi::{DescriptionText, TagName, TitleText};
+use crate::schema::{DescriptionText, PriorityName, TagName, TitleText};
 
 /// A timestamp on the wire: RFC 3339 in UTC with milliseconds, `2026-01-08T10:15:30.123Z`.
 #[derive(Debug, Clone, Copy)]
@@ -35,22 +35,6 @@ impl Serialize for Timestamp {
     }
 }
 
-/// The priorities, for the schema.
-#[derive(ToSchema)]
-#[schema(as = Priority)]
-#[allow(dead_code)] // Describes the wire values; the domain's `Priority` parses them.
-pub enum PrioritySchema {
-    /// `low`
-    #[schema(rename = "low")]
-    Low,
-    /// `medium`
-    #[schema(rename = "medium")]
-    Medium,
-    /// `high`
-    #[schema(rename = "high")]
-    High,
-}
-
 /// A task as the API returns it.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Task)]
@@ -70,7 +54,7 @@ pub struct TaskResponse<'a> {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
     /// `low`, `medium` or `high`.
-    #[schema(value_type = PrioritySchema)]
+    #[schema(value_type = PriorityName)]
     pub priority: &'static str,
     /// At most 10 tags.
     pub tags: Vec<&'a str>,
@@ -94,7 +78,7 @@ impl<'a> From<&'a Task> for TaskResponse<'a> {
             description: task.description().map(TaskDescription::as_str),
             completed: task.completed(),
             completed_at: task.completed_at().map(Timestamp),
-            priority: task.priority().as_str(),
+            priority: task.priority().name(),
             tags: task
                 .tags()
                 .as_slice()
@@ -121,7 +105,7 @@ pub struct CreateTaskBody {
     /// Defaults to `false`.
     completed: Option<bool>,
     /// Defaults to `medium`.
-    #[schema(value_type = Option<PrioritySchema>)]
+    #[schema(value_type = Option<PriorityName>)]
     priority: Option<String>,
     /// At most 10; each trimmed, 1–32 characters; duplicates (ignoring case) dropped.
     #[schema(value_type = Option<Vec<TagName>>, max_items = 10)]
@@ -219,7 +203,7 @@ pub struct UpdateTaskBody {
     completed: Patch<bool>,
     /// New priority.
     #[serde(default)]
-    #[schema(value_type = PrioritySchema)]
+    #[schema(value_type = PriorityName)]
     priority: Patch<String>,
     /// New tags, replacing the old ones.
     #[serde(default)]

@@ -12,17 +12,7 @@ use domain::validation::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-tokio::task_local! {
-    /// The id of the request being served, set by the request-context middleware.
-    pub(crate) static REQUEST_ID: String;
-}
-
-/// The current request's id, or `-` outside a request.
-pub(crate) fn current_request_id() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| "-".into())
-}
+use crate::middleware::current_request_id;
 
 /// Seconds a client should wait before retrying after a 503.
 const UNAVAILABLE_RETRY_AFTER: u32 = 5;
@@ -168,7 +158,10 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            // RFC 6750's `invalid_request`: a request carrying two tokens is malformed.
+            Self::BadRequest(_) | Self::Unauthorized(AuthError::Ambiguous) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -225,10 +218,15 @@ impl ResponseError for ApiError {
                 response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="todo""#));
             }
             Self::Unauthorized(reason) => {
+                let error = if *reason == AuthError::Ambiguous {
+                    "invalid_request"
+                } else {
+                    "invalid_token"
+                };
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
                     format!(
-                        r#"Bearer realm="todo", error="invalid_token", error_description="{reason}""#
+                        r#"Bearer realm="todo", error="{error}", error_description="{reason}""#
                     ),
                 ));
             }

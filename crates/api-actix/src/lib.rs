@@ -3,13 +3,17 @@
 
 pub mod cli;
 pub mod config;
-pub mod dto;
-pub mod error;
-pub mod extract;
-pub mod handlers;
-pub mod middleware;
-pub mod openapi;
+mod dto;
+mod error;
+mod extract;
+mod handlers;
+mod middleware;
+mod openapi;
+mod params;
 pub mod routes;
+mod schema;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+
+pub use middleware::RateLimiter;

@@ -3,7 +3,7 @@
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::handlers::{health, me, tasks};
 
@@ -58,105 +58,6 @@ impl Modify for SecuritySchemes {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("access_token"))),
         );
     }
-}
-
-/// A title, for the schema: 1–200 characters once trimmed, no control characters.
-#[derive(ToSchema)]
-#[schema(value_type = String, min_length = 1, max_length = 200,
-    pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
-#[allow(dead_code)] // Describes the wire value; the domain's `TaskTitle` parses it.
-pub struct TitleText(String);
-
-/// A description, for the schema: at most 1000 characters; tabs and line breaks allowed.
-#[derive(ToSchema)]
-#[schema(value_type = String, max_length = 1000,
-    pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
-#[allow(dead_code)] // Describes the wire value; the domain's `TaskDescription` parses it.
-pub struct DescriptionText(String);
-
-/// A tag, for the schema: 1–32 characters once trimmed, no control characters.
-#[derive(ToSchema)]
-#[schema(value_type = String, min_length = 1, max_length = 32,
-    pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
-#[allow(dead_code)] // Describes the wire value; the domain's `Tag` parses it.
-pub struct TagName(String);
-
-/// `status` of a listing.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)] // Describes the wire values; the domain parses them.
-pub enum StatusName {
-    /// Every task.
-    All,
-    /// Not completed.
-    Pending,
-    /// Completed.
-    Completed,
-}
-
-/// `sort` of a listing.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)] // Describes the wire values; the domain parses them.
-pub enum SortName {
-    /// Creation time.
-    Created,
-    /// Last change.
-    Updated,
-    /// Title, ignoring case.
-    Title,
-    /// Due date, undated last.
-    DueDate,
-    /// Priority.
-    Priority,
-}
-
-/// `order` of a listing.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)] // Describes the wire values; the domain parses them.
-pub enum OrderName {
-    /// Smallest first.
-    Asc,
-    /// Greatest first.
-    Desc,
-}
-
-/// The query parameters of `GET /api/{user_id}/tasks`. Unknown parameters are a 422.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Describes the parameters; the domain's `TaskQuery` parses them.
-pub struct ListParams {
-    /// `all` (default), `pending` or `completed`.
-    #[param(inline)]
-    status: Option<StatusName>,
-    /// Text searched, ignoring case, in title and description (blank: no search).
-    #[param(max_length = 200)]
-    q: Option<String>,
-    /// Only this priority.
-    #[param(value_type = Option<crate::dto::PrioritySchema>)]
-    priority: Option<String>,
-    /// A tag (compared ignoring case); repeat it to require several.
-    #[param(explode = true, max_items = 10, value_type = Option<Vec<TagName>>)]
-    tag: Option<Vec<String>>,
-    /// Only tasks due strictly before this instant (RFC 3339).
-    #[param(format = DateTime)]
-    due_before: Option<String>,
-    /// Only tasks due strictly after this instant (RFC 3339).
-    #[param(format = DateTime)]
-    due_after: Option<String>,
-    /// `created` (default), `updated`, `title`, `due_date` or `priority`.
-    #[param(inline)]
-    sort: Option<SortName>,
-    /// `asc` or `desc`; default `desc` for created, updated, priority, else `asc`.
-    #[param(inline)]
-    order: Option<OrderName>,
-    /// Page size, 1–500 (default 100).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<u32>,
-    /// Tasks skipped, 0 to 2^63 − 1 (default 0).
-    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
-    offset: Option<u64>,
 }
 
 /// Documents what every operation may answer besides its own successes, once, instead of in

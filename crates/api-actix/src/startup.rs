@@ -15,6 +15,7 @@ use anyhow::Context;
 use domain::clock::SystemClock;
 use domain::task::TaskService;
 use domain::user::UserService;
+use secrecy::ExposeSecret;
 
 use crate::config::{AuthSettings, Settings};
 use crate::middleware::{RateLimiter, deadline, request_context};
@@ -28,8 +29,11 @@ const FORGET_IDLE_EVERY: Duration = Duration::from_mins(1);
 
 /// The token verifier the settings describe.
 pub fn verifier(auth: &AuthSettings) -> anyhow::Result<JwtVerifier> {
+    let secret = auth
+        .resolve_secret()
+        .context("cannot keep the development secret")?;
     let mut settings = JwtSettings::new(
-        auth.secret.as_ref().map(|s| s.expose().to_vec()),
+        secret.map(|s| s.expose_secret().as_bytes().to_vec().into()),
         auth.jwks_url.clone(),
     );
     settings.issuer.clone_from(&auth.issuer);
@@ -118,16 +122,12 @@ impl Application {
         let limit = settings.database.acquire_timeout * 2;
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
-            let mut app = App::new()
+            App::new()
                 .app_data(state.clone())
-                .configure(routes)
+                .configure(routes(limiter.clone()))
                 .wrap(from_fn(move |req, next| deadline(req, next, limit)))
                 .wrap(cors(&origins))
-                .wrap(from_fn(request_context));
-            if let Some(limiter) = &limiter {
-                app = app.app_data(limiter.clone());
-            }
-            app
+                .wrap(from_fn(request_context))
         })
         .listen(listener)?
         // SIGTERM and ctrl-c stop accepting, then let requests in flight finish.

@@ -10,10 +10,10 @@ use api_actix::routes::routes;
 use api_actix::state::{AppState, Readiness};
 use domain::auth::{AuthError, MockTokenVerifier};
 use domain::clock::SystemClock;
-use domain::idempotency::{MockIdempotencyStore, Reservation};
+use domain::idempotency::Reservation;
 use domain::repo::RepoError;
-use domain::task::{MockTaskRepository, TaskService};
-use domain::user::{AuthenticatedUser, MockUserRepository, UserId, UserService};
+use domain::testing::MockPorts;
+use domain::user::{AuthenticatedUser, UserId};
 use serde_json::Value;
 
 struct Ready(bool);
@@ -28,9 +28,7 @@ impl Readiness for Ready {
 /// The ports of one test; a call no test set up fails the test.
 #[derive(Default)]
 struct Ports {
-    tasks: MockTaskRepository,
-    users: MockUserRepository,
-    keys: MockIdempotencyStore,
+    repos: MockPorts,
     verifier: MockTokenVerifier,
     ready: bool,
 }
@@ -49,15 +47,10 @@ impl Ports {
     }
 
     fn state(self) -> AppState {
-        let users = Arc::new(self.users);
+        let (tasks, users) = self.repos.services(Arc::new(SystemClock));
         AppState {
-            tasks: TaskService::new(
-                Arc::new(self.tasks),
-                users.clone(),
-                Arc::new(self.keys),
-                Arc::new(SystemClock),
-            ),
-            users: UserService::new(users, Arc::new(SystemClock)),
+            tasks,
+            users,
             verifier: Arc::new(self.verifier),
             readiness: Arc::new(Ready(self.ready)),
             cookie_name: "access_token".into(),
@@ -73,7 +66,7 @@ async fn call(
     let app = test::init_service(
         App::new()
             .app_data(web::Data::new(ports.state()))
-            .configure(routes),
+            .configure(routes(None)),
     )
     .await;
     let response = test::call_service(
@@ -96,6 +89,7 @@ const TASK: &str = "/api/alice/tasks/01a20efb-818a-7532-abe9-5ceb8f539a28";
 async fn a_missing_task_is_404() {
     let mut ports = Ports::signed_in_as_alice();
     ports
+        .repos
         .tasks
         .expect_get()
         .returning(|_, _| Err(RepoError::NotFound));
@@ -109,7 +103,7 @@ async fn a_missing_task_is_404() {
 #[actix_web::test]
 async fn an_unreachable_database_is_503_with_retry_after_and_no_cause() {
     let mut ports = Ports::signed_in_as_alice();
-    ports.tasks.expect_get().returning(|_, _| {
+    ports.repos.tasks.expect_get().returning(|_, _| {
         Err(RepoError::Unavailable(anyhow!(
             "connection refused on 10.0.0.5"
         )))
@@ -126,7 +120,7 @@ async fn an_unreachable_database_is_503_with_retry_after_and_no_cause() {
 #[actix_web::test]
 async fn an_unexpected_failure_is_an_opaque_500() {
     let mut ports = Ports::signed_in_as_alice();
-    ports.tasks.expect_stats().returning(|_, _| {
+    ports.repos.tasks.expect_stats().returning(|_, _| {
         Err(RepoError::Unexpected(anyhow!(
             "syntax error at or near SELECT"
         )))
@@ -147,6 +141,7 @@ async fn an_unexpected_failure_is_an_opaque_500() {
 async fn a_version_mismatch_on_delete_is_412() {
     let mut ports = Ports::signed_in_as_alice();
     ports
+        .repos
         .tasks
         .expect_delete()
         .returning(|_, _, _| Err(RepoError::VersionMismatch));
@@ -171,8 +166,9 @@ fn keyed_create(key: &str) -> test::TestRequest {
 #[actix_web::test]
 async fn an_idempotent_request_still_in_flight_is_409() {
     let mut ports = Ports::signed_in_as_alice();
-    ports.users.expect_ensure().returning(|_, _| Ok(()));
+    ports.repos.users.expect_ensure().returning(|_, _| Ok(()));
     ports
+        .repos
         .keys
         .expect_reserve()
         .returning(|_, _, _, _| Ok(Reservation::InFlight));
@@ -186,8 +182,9 @@ async fn an_idempotent_request_still_in_flight_is_409() {
 #[actix_web::test]
 async fn a_key_reused_with_another_body_is_422() {
     let mut ports = Ports::signed_in_as_alice();
-    ports.users.expect_ensure().returning(|_, _| Ok(()));
+    ports.repos.users.expect_ensure().returning(|_, _| Ok(()));
     ports
+        .repos
         .keys
         .expect_reserve()
         .returning(|_, _, _, _| Ok(Reservation::Mismatch));
@@ -201,7 +198,7 @@ async fn a_key_reused_with_another_body_is_422() {
 #[actix_web::test]
 async fn an_update_that_keeps_losing_races_is_409() {
     let mut ports = Ports::signed_in_as_alice();
-    ports.tasks.expect_get().returning(|owner, _| {
+    ports.repos.tasks.expect_get().returning(|owner, _| {
         Ok(domain::task::Task::create(
             domain::task::TaskId::generate(),
             owner.clone(),
@@ -217,6 +214,7 @@ async fn an_update_that_keeps_losing_races_is_409() {
         ))
     });
     ports
+        .repos
         .tasks
         .expect_update()
         .returning(|_, _| Err(RepoError::VersionMismatch));
@@ -235,6 +233,7 @@ async fn an_update_that_keeps_losing_races_is_409() {
 async fn an_unexpected_user_store_failure_is_500() {
     let mut ports = Ports::signed_in_as_alice();
     ports
+        .repos
         .users
         .expect_ensure()
         .returning(|_, _| Err(RepoError::Unexpected(anyhow!("disk full"))));
@@ -296,6 +295,7 @@ async fn another_users_path_is_403_before_any_port_is_asked() {
 async fn api_me_with_the_database_down_is_503() {
     let mut ports = Ports::signed_in_as_alice();
     ports
+        .repos
         .users
         .expect_ensure()
         .returning(|_, _| Err(RepoError::Unavailable(anyhow!("timeout"))));

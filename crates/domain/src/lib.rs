@@ -9,5 +9,7 @@ pub mod clock;
 pub mod idempotency;
 pub mod repo;
 pub mod task;
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;
 pub mod user;
 pub mod validation;

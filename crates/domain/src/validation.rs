@@ -111,15 +111,58 @@ impl Collector {
     }
 }
 
-/// Characters allowed nowhere in single-line text: C0/C1 controls and DEL.
-pub(crate) fn has_control(text: &str) -> bool {
-    text.chars().any(char::is_control)
+/// A closed set of values, each with the one name clients use for it (on the wire, in the
+/// OpenAPI document, in error messages).
+pub trait Vocabulary: Copy + PartialEq + Sized + 'static {
+    /// The field or parameter the values are given in, for errors.
+    const FIELD: &'static str;
+    /// Every value with its name, in the order error messages list them.
+    const NAMES: &'static [(&'static str, Self)];
+
+    /// The value named `raw` exactly, or an error listing the names.
+    fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::NAMES
+            .iter()
+            .find(|(name, _)| *name == raw)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::NAMES.iter().map(|(name, _)| *name).collect();
+                FieldError::new(Self::FIELD, format!("must be one of {}", names.join(", ")))
+            })
+    }
+
+    /// This value's name.
+    fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, value)| *value == self)
+            .map_or("", |(name, _)| name)
+    }
 }
 
-/// Checks a length in characters (Unicode scalar values, not bytes).
-pub(crate) fn char_len_within(text: &str, min: usize, max: usize) -> bool {
+/// The rule of every single-line text a user sends: `min` to `max` characters (Unicode scalar
+/// values, not bytes) and no control character (C0, C1, DEL). A NUL would make PostgreSQL
+/// refuse the statement, and a line break could forge a line of a log.
+pub(crate) fn single_line(
+    field: &str,
+    text: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), FieldError> {
     let len = text.chars().count();
-    (min..=max).contains(&len)
+    if !(min..=max).contains(&len) {
+        return Err(FieldError::new(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -134,6 +177,21 @@ mod tests {
         c.push(FieldError::new("b", "worse"));
         let errors = c.finish(|| ()).unwrap_err();
         assert_eq!(errors.to_string(), "a: bad; b: worse");
+    }
+
+    #[test]
+    fn single_line_text_is_bounded_in_characters_and_has_no_controls() {
+        assert_eq!(single_line("f", "éé", 1, 2), Ok(()));
+        assert_eq!(
+            single_line("f", "ééé", 1, 2).unwrap_err().message(),
+            "must be 1 to 2 characters"
+        );
+        for control in ["\0", "a\nb", "\u{7f}", "\u{85}"] {
+            assert_eq!(
+                single_line("f", control, 1, 9).unwrap_err().message(),
+                "must not contain control characters"
+            );
+        }
     }
 
     #[test]

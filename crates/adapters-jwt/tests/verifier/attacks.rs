@@ -125,6 +125,32 @@ async fn wrong_issuer_or_audience_is_refused_and_an_audience_list_is_accepted() 
 }
 
 #[tokio::test]
+async fn a_token_without_iss_or_aud_is_refused_when_both_are_configured() {
+    let (_server, verifier) = jwks_verifier();
+    let mut secret_settings = jwks_settings("http://127.0.0.1:9/unused");
+    secret_settings.jwks_url = None;
+    secret_settings.secret = Some(SECRET.to_vec().into());
+    let secret_verifier = JwtVerifier::new(secret_settings).unwrap();
+    let key = TestKey::eddsa();
+    let without = |name: &str| {
+        let mut claims = better_auth_claims();
+        claims.as_object_mut().unwrap().remove(name);
+        claims
+    };
+
+    for (name, reason) in [
+        ("iss", AuthError::MissingIssuer),
+        ("aud", AuthError::MissingAudience),
+    ] {
+        assert_eq!(refused(&verifier, &key.sign(&without(name))).await, reason);
+        assert_eq!(
+            refused(&secret_verifier, &hs256(&without(name), SECRET)).await,
+            reason
+        );
+    }
+}
+
+#[tokio::test]
 async fn alg_none_is_refused() {
     let (_server, verifier) = jwks_verifier();
     let token = format!(
@@ -161,7 +187,7 @@ async fn hs256_keyed_with_the_public_key_is_refused() {
         AuthError::AlgorithmNotAllowed
     );
     let mut both = jwks_settings(&server.url);
-    both.secret = Some(SECRET.to_vec());
+    both.secret = Some(SECRET.to_vec().into());
     let both = JwtVerifier::new(both).unwrap();
     assert_eq!(refused(&both, &forged).await, AuthError::BadSignature);
 }

@@ -140,5 +140,5 @@ fn jwks_settings(jwks_url: &str) -> JwtSettings {
 }
 
 fn secret_verifier() -> JwtVerifier {
-    JwtVerifier::new(JwtSettings::new(Some(SECRET.to_vec()), None)).unwrap()
+    JwtVerifier::new(JwtSettings::new(Some(SECRET.to_vec().into()), None)).unwrap()
 }

@@ -51,7 +51,7 @@ async fn both_modes_work_at_once() {
     let key = TestKey::eddsa();
     let server = KeyServer::start(vec![key.jwk()]);
     let mut settings = jwks_settings(&server.url);
-    settings.secret = Some(SECRET.to_vec());
+    settings.secret = Some(SECRET.to_vec().into());
     let verifier = JwtVerifier::new(settings).unwrap();
 
     verifier
@@ -172,7 +172,7 @@ async fn unknown_kids_refresh_at_most_once_per_interval_and_concurrent_misses_sh
 
 #[tokio::test]
 async fn a_cached_verification_ends_when_the_token_expires() {
-    let mut settings = JwtSettings::new(Some(SECRET.to_vec()), None);
+    let mut settings = JwtSettings::new(Some(SECRET.to_vec().into()), None);
     settings.leeway = Duration::ZERO;
     let verifier = JwtVerifier::new(settings).unwrap();
     let token = hs256(&json!({"sub": "alice", "exp": now() + 1}), SECRET);

@@ -2,10 +2,11 @@
 
 use adapters_postgres::testing::TestDatabase;
 use domain::task::{
-    Completion, DueDate, NewTask, Priority, Tags, Task, TaskDescription, TaskPatch, TaskQuery,
-    TaskRepository, TaskStats, TaskTitle,
+    Completion, DueDate, NewTask, Priority, SearchText, SortKey, SortOrder, StatusFilter, Tags,
+    Task, TaskDescription, TaskPatch, TaskQuery, TaskRepository, TaskStats, TaskTitle,
 };
 use domain::user::UserId;
+use domain::validation::Vocabulary;
 use time::Duration;
 use time::macros::datetime;
 
@@ -29,8 +30,28 @@ adapters_postgres::on_both_backends!(
     clearing_completed_deletes_only_the_owners_completed_tasks,
 );
 
+/// A listing query written as its wire parameters, each read by the domain's own parser.
 fn query(pairs: &[(&str, &str)]) -> TaskQuery {
-    TaskQuery::from_pairs(pairs.iter().copied()).unwrap()
+    let mut query = TaskQuery::default();
+    let (mut tags, mut order) = (Vec::new(), None);
+    for &(name, value) in pairs {
+        match name {
+            "status" => query.status = StatusFilter::parse(value).unwrap(),
+            "q" => query.search = SearchText::parse(value).unwrap(),
+            "priority" => query.priority = Some(Priority::parse(value).unwrap()),
+            "tag" => tags.push(value),
+            "due_before" => query.due_before = Some(DueDate::parse(value).unwrap()),
+            "due_after" => query.due_after = Some(DueDate::parse(value).unwrap()),
+            "sort" => query.sort = SortKey::parse(value).unwrap(),
+            "order" => order = Some(SortOrder::parse(value).unwrap()),
+            "limit" => query.limit = TaskQuery::parse_limit(value).unwrap(),
+            "offset" => query.offset = TaskQuery::parse_offset(value).unwrap(),
+            other => panic!("no parameter {other}"),
+        }
+    }
+    query.tags = TaskQuery::parse_tags(&tags).unwrap();
+    query.order = order.unwrap_or_else(|| query.sort.default_order());
+    query
 }
 
 fn alice() -> UserId {

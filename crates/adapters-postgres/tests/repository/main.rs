@@ -9,7 +9,8 @@ mod users;
 
 use adapters_postgres::testing::TestDatabase;
 use adapters_postgres::{SeaTaskRepository, SeaUserRepository};
-use domain::task::{NewTask, Priority, Tags, Task, TaskId, TaskRepository, TaskTitle};
+use domain::task::{NewTask, Task, TaskId, TaskRepository};
+use domain::testing::new_task;
 use domain::user::{AuthenticatedUser, UserId, UserRepository};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -27,17 +28,6 @@ fn user(name: &str) -> AuthenticatedUser {
         Some(format!("{name}@example.com")),
         None,
     )
-}
-
-fn new_task(title: &str) -> NewTask {
-    NewTask {
-        title: TaskTitle::parse(title).unwrap(),
-        description: None,
-        completed: false,
-        priority: Priority::Medium,
-        tags: Tags::default(),
-        due_date: None,
-    }
 }
 
 /// The repositories of one test database.

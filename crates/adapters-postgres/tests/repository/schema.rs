@@ -20,8 +20,7 @@ adapters_postgres::on_both_backends!(
 
 async fn count(db: &TestDatabase, table: &str) -> i64 {
     let backend = db.store().backend();
-    db.store()
-        .connection()
+    db.connection()
         .query_one_raw(Statement::from_string(
             backend,
             format!("SELECT COUNT(*) FROM {table}"),
@@ -62,8 +61,7 @@ async fn deleting_a_user_cascades_to_their_tasks_and_tags(db: &TestDatabase) {
     let task = repos.add("alice", new, NOW).await;
     repos.add("bob", new_task("bob's"), NOW).await;
 
-    db.store()
-        .connection()
+    db.connection()
         .execute_unprepared("DELETE FROM users WHERE id = 'alice'")
         .await
         .unwrap();
@@ -80,19 +78,9 @@ async fn the_database_itself_rejects_a_title_over_200_characters(db: &TestDataba
     Repos::new(db).add("alice", new_task("short"), NOW).await;
     let sql = format!("UPDATE tasks SET title = '{}'", "x".repeat(201));
 
-    assert!(
-        db.store()
-            .connection()
-            .execute_unprepared(&sql)
-            .await
-            .is_err()
-    );
+    assert!(db.connection().execute_unprepared(&sql).await.is_err());
     let ok = format!("UPDATE tasks SET title = '{}'", "é".repeat(200));
-    db.store()
-        .connection()
-        .execute_unprepared(&ok)
-        .await
-        .unwrap();
+    db.connection().execute_unprepared(&ok).await.unwrap();
 }
 
 #[tokio::test]
@@ -127,8 +115,7 @@ async fn postgres_is_reached_over_tls_with_sslmode_require() {
         .await
         .unwrap();
 
-    let row = store
-        .connection()
+    let row = adapters_postgres::testing::connection(&store)
         .query_one_raw(Statement::from_string(
             store.backend(),
             "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",

@@ -43,8 +43,7 @@ async fn ensure_writes_once_per_process_for_the_same_claims(db: &TestDatabase) {
     let users = SeaUserRepository::new(db.store());
     let alice = user("alice");
     users.ensure(&alice, NOW).await.unwrap();
-    db.store()
-        .connection()
+    db.connection()
         .execute_unprepared("DELETE FROM users")
         .await
         .unwrap();

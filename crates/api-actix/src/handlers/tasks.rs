@@ -1,11 +1,11 @@
-//! The task routes of shared/API.md.
+//! The task routes of shared/API.md. Each handler's extractors check the caller, the path and
+//! the headers; the handler only reads its body and calls the use case.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::idempotency::StoredResponse;
-use domain::task::{Completion, Task, TaskId, TaskQuery, Version};
+use domain::task::{Completion, Task, TaskId, TaskQuery};
 use domain::user::UserId;
-use domain::validation::FieldError;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::dto::{
@@ -13,28 +13,10 @@ use crate::dto::{
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::{
-    AuthUser, Body, IfMatch, QueryPairs, etag, idempotency_key, if_match, if_none_match,
+    Body, IdempotencyKeyHeader, IfNoneMatch, Owner, Query, TaskPath, TaskWrite, etag,
 };
+use crate::params::{ClearCompletedParams, ListTasksParams};
 use crate::state::AppState;
-
-/// A task id from a path; one that is not a UUID names no task.
-fn task_id(raw: &str) -> Result<TaskId, ApiError> {
-    TaskId::parse(raw).map_err(|_| ApiError::NotFound("no such task"))
-}
-
-/// The owner, task id and `If-Match` version of a write to one task, checked in the order the
-/// contract promises: path user (403), task id (404), `If-Match` (400, or 412 when it can never
-/// match).
-fn write_target(
-    caller: &AuthUser,
-    path: &(String, String),
-    req: &HttpRequest,
-) -> Result<(UserId, TaskId, Option<Version>), ApiError> {
-    let owner = caller.0.authorize_path(&path.0)?;
-    let id = task_id(&path.1)?;
-    let expected = IfMatch::expected(if_match(req.headers())?)?;
-    Ok((owner, id, expected))
-}
 
 /// Where a task lives, with the owner's real id (not `me`).
 fn location(owner: &UserId, id: TaskId) -> String {
@@ -52,7 +34,7 @@ fn task_json(task: &Task) -> String {
 /// A response carrying one task, with its `ETag`.
 fn one_task(status: StatusCode, task: &Task) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(task.version())))
+        .insert_header(header::ETag(etag(task.version())))
         .content_type("application/json")
         .body(task_json(task))
 }
@@ -62,7 +44,7 @@ fn created(owner: &UserId, response: StoredResponse, replayed: bool) -> HttpResp
     let mut builder = HttpResponse::Created();
     builder
         .insert_header((header::LOCATION, location(owner, response.task_id)))
-        .insert_header((header::ETAG, etag(response.version)))
+        .insert_header(header::ETag(etag(response.version)))
         .content_type("application/json");
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
@@ -72,7 +54,7 @@ fn created(owner: &UserId, response: StoredResponse, replayed: bool) -> HttpResp
 
 /// The `Link` header of a page: `next` while tasks remain, `prev` after the first page.
 fn page_links(
-    req: &HttpRequest,
+    path: &str,
     pairs: &[(String, String)],
     query: &TaskQuery,
     shown: usize,
@@ -86,7 +68,7 @@ fn page_links(
         serializer
             .append_pair("limit", &query.limit.to_string())
             .append_pair("offset", &offset.to_string());
-        format!("<{}?{}>; rel=\"{rel}\"", req.path(), serializer.finish())
+        format!("<{path}?{}>; rel=\"{rel}\"", serializer.finish())
     };
     let mut links = Vec::new();
     let next = query.offset + shown as u64;
@@ -107,7 +89,7 @@ fn page_links(
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        crate::openapi::ListParams,
+        ListTasksParams,
     ),
     responses(
         (status = 200, description = "One page of tasks", body = Vec<TaskResponse>,
@@ -117,19 +99,24 @@ fn page_links(
     ))]
 pub async fn list_tasks(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<String>,
-    query: QueryPairs,
+    owner: Owner,
+    query: Query<ListTasksParams>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path)?;
-    let pairs = query.0;
-    let task_query = TaskQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    let page = state.tasks.list(&owner, &task_query).await?;
+    let Query { params, pairs } = query;
+    let task_query = params.into_domain()?;
+    let page = state.tasks.list(owner.id(), &task_query).await?;
     let body: Vec<TaskResponse<'_>> = page.tasks.iter().map(TaskResponse::from).collect();
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Total-Count", page.total));
-    if let Some(links) = page_links(&req, &pairs, &task_query, page.tasks.len(), page.total) {
+    let links = page_links(
+        req.path(),
+        &pairs,
+        &task_query,
+        page.tasks.len(),
+        page.total,
+    );
+    if let Some(links) = links {
         response.insert_header((header::LINK, links));
     }
     Ok(response.json(body))
@@ -154,29 +141,26 @@ pub async fn list_tasks(
     ))]
 pub async fn create_task(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<String>,
-    req: HttpRequest,
+    owner: Owner,
+    key: IdempotencyKeyHeader,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path)?;
-    let key = idempotency_key(req.headers())?;
     let new = body.json::<CreateTaskBody>()?.into_domain()?;
     let fingerprint = body.fingerprint();
-    let Some(key) = key else {
-        let task = state.tasks.create(&caller.0, new).await?;
+    let Some(key) = key.0 else {
+        let task = state.tasks.create(&owner.0, new).await?;
         let response = StoredResponse {
             task_id: task.id(),
             version: task.version(),
             body: task_json(&task),
         };
-        return Ok(created(&owner, response, false));
+        return Ok(created(owner.id(), response, false));
     };
     let outcome = state
         .tasks
-        .create_once(&caller.0, &key, &fingerprint, new, task_json)
+        .create_once(&owner.0, &key, &fingerprint, new, task_json)
         .await?;
-    Ok(created(&owner, outcome.response, outcome.replayed))
+    Ok(created(owner.id(), outcome.response, outcome.replayed))
 }
 
 /// One task.
@@ -194,15 +178,13 @@ pub async fn create_task(
     ))]
 pub async fn get_task(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
+    target: TaskPath,
+    if_none_match: IfNoneMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path.0)?;
-    let task = state.tasks.get(&owner, task_id(&path.1)?).await?;
-    if if_none_match(req.headers(), task.version())? {
+    let task = state.tasks.get(target.owner.id(), target.id).await?;
+    if if_none_match.matches(task.version()) {
         return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag(task.version())))
+            .insert_header(header::ETag(etag(task.version())))
             .finish());
     }
     Ok(one_task(StatusCode::OK, &task))
@@ -225,14 +207,15 @@ pub async fn get_task(
     ))]
 pub async fn update_task(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
+    write: TaskWrite,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let (owner, id, expected) = write_target(&caller, &path, &req)?;
     let changes = body.json::<UpdateTaskBody>()?.into_domain()?;
-    let task = state.tasks.update(&owner, id, changes, expected).await?;
+    let TaskWrite { task, expected } = write;
+    let task = state
+        .tasks
+        .update(task.owner.id(), task.id, changes, expected)
+        .await?;
     Ok(one_task(StatusCode::OK, &task))
 }
 
@@ -250,12 +233,13 @@ pub async fn update_task(
     ))]
 pub async fn delete_task(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
+    write: TaskWrite,
 ) -> Result<HttpResponse, ApiError> {
-    let (owner, id, expected) = write_target(&caller, &path, &req)?;
-    state.tasks.delete(&owner, id, expected).await?;
+    let TaskWrite { task, expected } = write;
+    state
+        .tasks
+        .delete(task.owner.id(), task.id, expected)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -274,18 +258,16 @@ pub async fn delete_task(
     ))]
 pub async fn complete_task(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<(String, String)>,
-    req: HttpRequest,
+    write: TaskWrite,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    let (owner, id, expected) = write_target(&caller, &path, &req)?;
     let change = body
         .optional_json::<CompleteBody>()?
         .map_or(Completion::Toggle, |b| Completion::Set(b.completed));
+    let TaskWrite { task, expected } = write;
     let task = state
         .tasks
-        .set_completion(&owner, id, change, expected)
+        .set_completion(task.owner.id(), task.id, change, expected)
         .await?;
     Ok(one_task(StatusCode::OK, &task))
 }
@@ -297,13 +279,8 @@ pub async fn complete_task(
     responses(
         (status = 200, description = "The counts", body = StatsResponse),
     ))]
-pub async fn stats(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path)?;
-    let counts = state.tasks.stats(&owner).await?;
+pub async fn stats(state: web::Data<AppState>, owner: Owner) -> Result<HttpResponse, ApiError> {
+    let counts = state.tasks.stats(owner.id()).await?;
     Ok(HttpResponse::Ok().json(StatsResponse::from(counts)))
 }
 
@@ -312,7 +289,7 @@ pub async fn stats(
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
-        ("status" = String, Query, pattern = "^completed$", description = "Must be `completed`"),
+        ClearCompletedParams,
     ),
     responses(
         (status = 200, description = "How many were deleted", body = DeletedResponse),
@@ -320,29 +297,10 @@ pub async fn stats(
     ))]
 pub async fn clear_completed(
     state: web::Data<AppState>,
-    caller: AuthUser,
-    path: web::Path<String>,
-    query: QueryPairs,
+    owner: Owner,
+    query: Query<ClearCompletedParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let owner = caller.0.authorize_path(&path)?;
-    let mut errors = Vec::new();
-    let mut status = None;
-    for (name, value) in query.0 {
-        if name == "status" && status.replace(value).is_some() {
-            errors.push(FieldError::new("status", "must be given once"));
-        } else if name != "status" {
-            errors.push(FieldError::new(
-                name,
-                "is not accepted here: only status=completed",
-            ));
-        }
-    }
-    if status.as_deref() != Some("completed") && !errors.iter().any(|e| e.field() == "status") {
-        errors.insert(0, FieldError::new("status", "must be completed"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let deleted = state.tasks.delete_completed(&owner).await?;
+    query.params.check()?;
+    let deleted = state.tasks.delete_completed(owner.id()).await?;
     Ok(HttpResponse::Ok().json(DeletedResponse { deleted }))
 }

@@ -6,14 +6,17 @@ use std::time::Duration;
 use adapters_postgres::testing::TestDatabase;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::helpers::{SECRET, TestApp, assert_problem, spawn_app, token};
 
 const RSA_PRIVATE: &[u8] = include_bytes!("../../../adapters-jwt/tests/keys/rsa.pem");
 const RSA_PUBLIC: &[u8] = include_bytes!("../../../adapters-jwt/tests/keys/rsa.pub.pem");
+const ED25519_PRIVATE: &[u8] = include_bytes!("../../../adapters-jwt/tests/keys/ed25519.pem");
 
 fn claims(sub: &Value) -> Value {
     let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 600;
@@ -161,4 +164,82 @@ async fn jku_and_x5u_headers_send_the_server_nowhere() {
     assert_refused(&app, "jku", &forged, "the token's signature is invalid").await;
     let contacted = tokio::time::timeout(Duration::from_millis(200), elsewhere.accept()).await;
     assert!(contacted.is_err(), "the server fetched the header's URL");
+}
+
+/// Answers every request on a loopback port with `jwks`, as Better Auth's key endpoint would;
+/// returns its URL.
+async fn serve_jwks(jwks: Value) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/auth/jwks", listener.local_addr().unwrap());
+    let body = jwks.to_string();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_token_without_iss_or_aud_is_refused_in_both_modes_when_both_are_configured() {
+    const ORIGIN: &str = "http://localhost:3000";
+    let eddsa = EncodingKey::from_ed_pem(ED25519_PRIVATE).unwrap();
+    let mut jwk = Jwk::from_encoding_key(&eddsa, Algorithm::EdDSA).unwrap();
+    jwk.common.key_id = Some("key-1".into());
+    let jwks_url = serve_jwks(json!({ "keys": [jwk] })).await;
+    let app = spawn_app(
+        TestDatabase::sqlite().await,
+        &[
+            ("BETTER_AUTH_JWKS_URL", &jwks_url),
+            ("BETTER_AUTH_ISSUER", ORIGIN),
+            ("BETTER_AUTH_AUDIENCE", ORIGIN),
+        ],
+    )
+    .await;
+    let mut eddsa_header = Header::new(Algorithm::EdDSA);
+    eddsa_header.kid = Some("key-1".into());
+    let hs256 = Header::new(Algorithm::HS256);
+    let mut full = claims(&json!("alice"));
+    full["iss"] = ORIGIN.into();
+    full["aud"] = ORIGIN.into();
+
+    for (missing, reason) in [
+        ("iss", "the token has no issuer (iss)"),
+        ("aud", "the token has no audience (aud)"),
+    ] {
+        let mut partial = full.clone();
+        partial.as_object_mut().unwrap().remove(missing);
+        let payload = serde_json::to_vec(&partial).unwrap();
+        let name = format!("HS256 without {missing}");
+        assert_refused(&app, &name, &with_secret(&hs256, &payload), reason).await;
+        let name = format!("EdDSA without {missing}");
+        assert_refused(
+            &app,
+            &name,
+            &signed(&eddsa_header, &payload, &eddsa),
+            reason,
+        )
+        .await;
+    }
+    // The same tokens with both claims pass: what was refused was the missing claim.
+    let payload = serde_json::to_vec(&full).unwrap();
+    for token in [
+        with_secret(&hs256, &payload),
+        signed(&eddsa_header, &payload, &eddsa),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}/api/me/tasks", app.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
 }

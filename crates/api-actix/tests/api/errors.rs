@@ -12,6 +12,7 @@ adapters_postgres::on_both_backends!(
     non_json_bodies_are_415,
     malformed_json_is_422,
     a_task_id_that_is_not_a_uuid_is_404,
+    a_header_that_must_be_single_given_twice_is_400,
 );
 
 async fn unknown_routes_are_404_and_wrong_methods_405_with_allow(app: &TestApp) {
@@ -109,4 +110,84 @@ async fn malformed_json_is_422(app: &TestApp) {
 async fn a_task_id_that_is_not_a_uuid_is_404(app: &TestApp) {
     let response = app.get("alice", "/api/alice/tasks/42").await;
     assert_problem(response, 404, "not_found").await;
+}
+
+/// RFC 9110 allows these once; a proxy that reads the other copy would see another request.
+async fn a_header_that_must_be_single_given_twice_is_400(app: &TestApp) {
+    let task = app.create_ok("alice", &json!({"title": "t"})).await;
+    let path = format!("/api/alice/tasks/{}", task["id"].as_str().unwrap());
+    let token = crate::helpers::token("alice");
+    let bearer = format!("Bearer {token}");
+    let cookie = format!("access_token={token}");
+    let cookies = format!("access_token={token}; access_token=x");
+    let send = |method: Method, path: &str, headers: &[(&str, &str)]| {
+        let mut request = app.client.request(method, format!("{}{path}", app.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.json(&json!({"title": "u"})).send()
+    };
+
+    let cases: [(&str, Method, &str, Vec<(&str, &str)>); 6] = [
+        (
+            "a valid token, then garbage",
+            Method::GET,
+            "/api/me/tasks",
+            vec![
+                ("Authorization", &bearer),
+                ("Authorization", "Bearer garbage"),
+            ],
+        ),
+        (
+            "garbage, then a valid token",
+            Method::GET,
+            "/api/me/tasks",
+            vec![
+                ("Authorization", "Bearer garbage"),
+                ("Authorization", &bearer),
+            ],
+        ),
+        (
+            "the token cookie in two Cookie headers",
+            Method::GET,
+            "/api/me/tasks",
+            vec![("Cookie", &cookie), ("Cookie", "access_token=x")],
+        ),
+        (
+            "the token cookie twice in one header",
+            Method::GET,
+            "/api/me/tasks",
+            vec![("Cookie", &cookies)],
+        ),
+        (
+            "Idempotency-Key twice",
+            Method::POST,
+            "/api/alice/tasks",
+            vec![
+                ("Authorization", &bearer),
+                ("Idempotency-Key", "a"),
+                ("Idempotency-Key", "b"),
+            ],
+        ),
+        (
+            "If-Match twice",
+            Method::PATCH,
+            &path,
+            vec![
+                ("Authorization", &bearer),
+                ("If-Match", "\"1\""),
+                ("If-Match", "\"1\""),
+            ],
+        ),
+    ];
+    for (name, method, path, headers) in cases {
+        let response = send(method, path, &headers).await.unwrap();
+        let problem = assert_problem(response, 400, "bad_request").await;
+        assert!(!problem.to_string().contains(&token), "{name}");
+    }
+    let unchanged = app.get("alice", &path).await;
+    assert_eq!(
+        unchanged.json::<serde_json::Value>().await.unwrap()["title"],
+        "t"
+    );
 }

@@ -10,6 +10,7 @@ adapters_postgres::on_both_backends!(
     each_listing_parameter_filters_and_sorts,
     pages_carry_the_total_and_next_and_prev_links,
     unknown_parameters_and_values_are_422,
+    a_search_with_a_nul_or_control_character_is_422_not_500,
     stats_count_by_state_and_priority,
     clearing_deletes_only_completed_tasks_and_accepts_no_other_filter,
 );
@@ -113,6 +114,16 @@ async fn unknown_parameters_and_values_are_422(app: &TestApp) {
         let response = app.get("alice", &format!("/api/alice/tasks{query}")).await;
         assert_eq!(problem_fields(response).await, [field], "{query}");
     }
+}
+
+async fn a_search_with_a_nul_or_control_character_is_422_not_500(app: &TestApp) {
+    app.create_ok("alice", &json!({"title": "a b"})).await;
+
+    for query in ["?q=%00", "?q=a%00b", "?q=a%0Ab", "?q=%7F"] {
+        let response = app.get("alice", &format!("/api/alice/tasks{query}")).await;
+        assert_eq!(problem_fields(response).await, ["q"], "{query}");
+    }
+    assert_eq!(app.titles("alice", "?q=a%20b").await, ["a b"]);
 }
 
 async fn stats_count_by_state_and_priority(app: &TestApp) {

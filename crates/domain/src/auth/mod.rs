@@ -6,6 +6,9 @@ use crate::user::AuthenticatedUser;
 /// `error_description` of the 401) and never contains the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// Two `Authorization` headers, or the token cookie twice: which one counts is ambiguous.
+    #[error("the request carries more than one token")]
+    Ambiguous,
     /// No token in the header or the cookie.
     #[error("no bearer token was given")]
     Missing,
@@ -36,6 +39,12 @@ pub enum AuthError {
     /// `iss` is not the configured issuer.
     #[error("the token's issuer is not accepted")]
     WrongIssuer,
+    /// `iss` is missing while an issuer is configured.
+    #[error("the token has no issuer (iss)")]
+    MissingIssuer,
+    /// `aud` is missing while an audience is configured.
+    #[error("the token has no audience (aud)")]
+    MissingAudience,
     /// `aud` does not name the configured audience.
     #[error("the token's audience is not accepted")]
     WrongAudience,

@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime};
 use crate::repo::RepoError;
 use crate::task::{TaskId, Version};
 use crate::user::UserId;
-use crate::validation::{FieldError, char_len_within, has_control};
+use crate::validation::{FieldError, single_line};
 
 /// How long a completed key is remembered.
 pub const RETENTION: Duration = Duration::hours(24);
@@ -20,14 +20,12 @@ pub const ABANDONED_AFTER: Duration = Duration::minutes(2);
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
+    /// Longest key, in characters.
+    pub const MAX_CHARS: usize = 255;
+
     /// Checks the key; it is used verbatim (not trimmed): two keys differing in spaces differ.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        if !char_len_within(raw, 1, 255) || has_control(raw) {
-            return Err(FieldError::new(
-                "Idempotency-Key",
-                "must be 1 to 255 characters with no control characters",
-            ));
-        }
+        single_line("Idempotency-Key", raw, 1, Self::MAX_CHARS)?;
         Ok(Self(raw.to_owned()))
     }
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::clock::truncate_to_millis;
 use crate::user::UserId;
-use crate::validation::{Collector, FieldError, ValidationErrors, char_len_within, has_control};
+use crate::validation::{Collector, FieldError, ValidationErrors, Vocabulary, single_line};
 
 /// A task's id: a time-ordered UUID (version 7), so that ids sort by creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,15 +55,7 @@ impl TaskTitle {
     /// Trims, then checks length (in characters, not bytes) and content.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let title = raw.trim();
-        if !char_len_within(title, 1, Self::MAX_CHARS) {
-            return Err(FieldError::new("title", "must be 1 to 200 characters"));
-        }
-        if has_control(title) {
-            return Err(FieldError::new(
-                "title",
-                "must not contain control characters",
-            ));
-        }
+        single_line("title", title, 1, Self::MAX_CHARS)?;
         Ok(Self(title.to_owned()))
     }
 
@@ -127,23 +119,15 @@ pub enum Priority {
 impl Priority {
     /// Every priority, lowest first.
     pub const ALL: [Self; 3] = [Self::Low, Self::Medium, Self::High];
+}
 
-    /// Exactly `low`, `medium` or `high`.
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str() == raw)
-            .ok_or_else(|| FieldError::new("priority", "must be one of low, medium, high"))
-    }
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-        }
-    }
+impl Vocabulary for Priority {
+    const FIELD: &'static str = "priority";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("low", Self::Low),
+        ("medium", Self::Medium),
+        ("high", Self::High),
+    ];
 }
 
 /// One tag: trimmed, 1 to 32 characters, no control characters.
@@ -157,15 +141,7 @@ impl Tag {
     /// Trims, then checks length and content.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let tag = raw.trim();
-        if !char_len_within(tag, 1, Self::MAX_CHARS) {
-            return Err(FieldError::new("tag", "must be 1 to 32 characters"));
-        }
-        if has_control(tag) {
-            return Err(FieldError::new(
-                "tag",
-                "must not contain control characters",
-            ));
-        }
+        single_line("tag", tag, 1, Self::MAX_CHARS)?;
         Ok(Self(tag.to_owned()))
     }
 
@@ -422,7 +398,7 @@ impl Task {
 
     /// Changes the completion state the way the repository does atomically: `completed_at` is
     /// set when the task becomes done and cleared when it becomes pending.
-    pub fn complete(&mut self, change: Completion, now: OffsetDateTime) {
+    fn complete(&mut self, change: Completion, now: OffsetDateTime) {
         let completed = change.apply_to(self.0.completed);
         if completed != self.0.completed {
             self.0.completed = completed;

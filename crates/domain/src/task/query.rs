@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use super::model::{DueDate, Priority, Tag, Task};
-use crate::validation::{Collector, FieldError, ValidationErrors, char_len_within};
+use crate::validation::{Collector, FieldError, ValidationErrors, Vocabulary, single_line};
 
 /// Which tasks by completion state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +31,31 @@ pub enum SortKey {
     DueDate,
     /// Priority (`high` is the greatest).
     Priority,
+}
+
+impl Vocabulary for StatusFilter {
+    const FIELD: &'static str = "status";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("all", Self::All),
+        ("pending", Self::Pending),
+        ("completed", Self::Completed),
+    ];
+}
+
+impl Vocabulary for SortKey {
+    const FIELD: &'static str = "sort";
+    const NAMES: &'static [(&'static str, Self)] = &[
+        ("created", Self::Created),
+        ("updated", Self::Updated),
+        ("title", Self::Title),
+        ("due_date", Self::DueDate),
+        ("priority", Self::Priority),
+    ];
+}
+
+impl Vocabulary for SortOrder {
+    const FIELD: &'static str = "order";
+    const NAMES: &'static [(&'static str, Self)] = &[("asc", Self::Asc), ("desc", Self::Desc)];
 }
 
 impl SortKey {
@@ -62,15 +87,14 @@ impl SearchText {
     /// Longest search text, in characters.
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims; blank text means no search (`Ok(None)`).
+    /// Trims; blank text means no search (`Ok(None)`). Control characters are refused as in
+    /// a title: no stored text has them, and PostgreSQL refuses a NUL in a statement.
     pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
         let text = raw.trim();
         if text.is_empty() {
             return Ok(None);
         }
-        if !char_len_within(text, 1, Self::MAX_CHARS) {
-            return Err(FieldError::new("q", "must be at most 200 characters"));
-        }
+        single_line("q", text, 1, Self::MAX_CHARS)?;
         Ok(Some(Self(text.to_owned())))
     }
 
@@ -129,170 +153,46 @@ impl TaskQuery {
     pub const MAX_LIMIT: u32 = 500;
     /// Largest offset: databases count rows in signed 64-bit integers.
     pub const MAX_OFFSET: u64 = i64::MAX as u64;
-    /// Most `tag` parameters in one query.
+    /// Most `tag` filters in one query.
     pub const MAX_TAGS: usize = 10;
 
-    /// Parses decoded query-string pairs. Unknown names, repeated single-valued names and bad
-    /// values are all reported, each under its parameter's name, rather than ignored.
-    pub fn from_pairs<K, V>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Result<Self, ValidationErrors>
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let mut c = Collector::new();
-        let mut raw = RawQuery::default();
-        for (name, value) in pairs {
-            let (name, value) = (name.as_ref(), value.as_ref());
-            let slot = match name {
-                "tag" => {
-                    raw.tags.push(value.to_owned());
-                    continue;
-                }
-                "status" => &mut raw.status,
-                "q" => &mut raw.q,
-                "priority" => &mut raw.priority,
-                "due_before" => &mut raw.due_before,
-                "due_after" => &mut raw.due_after,
-                "sort" => &mut raw.sort,
-                "order" => &mut raw.order,
-                "limit" => &mut raw.limit,
-                "offset" => &mut raw.offset,
-                _ => {
-                    c.push(FieldError::new(name, "is not a known parameter"));
-                    continue;
-                }
-            };
-            if slot.replace(value.to_owned()).is_some() {
-                c.push(FieldError::new(name, "must be given at most once"));
-            }
-        }
-        let query = raw.parse(&mut c);
-        c.finish(|| query)
+    /// A page size: a whole number from 1 to [`Self::MAX_LIMIT`].
+    pub fn parse_limit(raw: &str) -> Result<u32, FieldError> {
+        raw.parse::<u32>()
+            .ok()
+            .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
+            .ok_or_else(|| FieldError::new("limit", "must be a whole number from 1 to 500"))
     }
-}
 
-/// The listing parameters as strings, before validation.
-#[derive(Default)]
-struct RawQuery {
-    status: Option<String>,
-    q: Option<String>,
-    priority: Option<String>,
-    tags: Vec<String>,
-    due_before: Option<String>,
-    due_after: Option<String>,
-    sort: Option<String>,
-    order: Option<String>,
-    limit: Option<String>,
-    offset: Option<String>,
-}
+    /// How many tasks to skip: a whole number from 0 to [`Self::MAX_OFFSET`].
+    pub fn parse_offset(raw: &str) -> Result<u64, FieldError> {
+        raw.parse::<u64>()
+            .ok()
+            .filter(|n| *n <= Self::MAX_OFFSET)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "offset",
+                    "must be a whole number from 0 to 9223372036854775807",
+                )
+            })
+    }
 
-impl RawQuery {
-    /// Parses every parameter, recording errors in `c`; the result is meaningful only when
-    /// `c` stays empty.
-    fn parse(self, c: &mut Collector) -> TaskQuery {
-        let mut query = TaskQuery::default();
-        if let Some(raw) = self.status {
-            query.status = c
-                .check(one_of(
-                    "status",
-                    &raw,
-                    &[
-                        ("all", StatusFilter::All),
-                        ("pending", StatusFilter::Pending),
-                        ("completed", StatusFilter::Completed),
-                    ],
-                ))
-                .unwrap_or_default();
-        }
-        if let Some(raw) = self.q {
-            query.search = c.check(SearchText::parse(&raw)).flatten();
-        }
-        if let Some(raw) = self.priority {
-            query.priority = c.check(Priority::parse(&raw));
-        }
-        if self.tags.len() > TaskQuery::MAX_TAGS {
+    /// The tags a listing requires, each parsed (errors name `tag[i]`), at most
+    /// [`Self::MAX_TAGS`].
+    pub fn parse_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<Tag>, ValidationErrors> {
+        let mut c = Collector::new();
+        if raw.len() > Self::MAX_TAGS {
             c.push(FieldError::new("tag", "must be given at most 10 times"));
         }
-        for (i, raw) in self.tags.iter().enumerate() {
-            let parsed = Tag::parse(raw).map_err(|e| e.renamed(format!("tag[{i}]")));
-            query.tags.extend(c.check(parsed));
-        }
-        for (name, raw, slot) in [
-            ("due_before", self.due_before, &mut query.due_before),
-            ("due_after", self.due_after, &mut query.due_after),
-        ] {
-            if let Some(raw) = raw {
-                *slot = c.check(DueDate::parse(&raw).map_err(|e| e.renamed(name)));
-            }
-        }
-        if let Some(raw) = self.sort {
-            query.sort = c
-                .check(one_of(
-                    "sort",
-                    &raw,
-                    &[
-                        ("created", SortKey::Created),
-                        ("updated", SortKey::Updated),
-                        ("title", SortKey::Title),
-                        ("due_date", SortKey::DueDate),
-                        ("priority", SortKey::Priority),
-                    ],
-                ))
-                .unwrap_or_default();
-        }
-        query.order = match self.order {
-            Some(raw) => c
-                .check(one_of(
-                    "order",
-                    &raw,
-                    &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)],
-                ))
-                .unwrap_or(SortOrder::Asc),
-            None => query.sort.default_order(),
-        };
-        if let Some(raw) = self.limit {
-            query.limit = c
-                .check(
-                    raw.parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=TaskQuery::MAX_LIMIT).contains(n))
-                        .ok_or_else(|| {
-                            FieldError::new("limit", "must be a whole number from 1 to 500")
-                        }),
-                )
-                .unwrap_or(TaskQuery::DEFAULT_LIMIT);
-        }
-        if let Some(raw) = self.offset {
-            query.offset = c
-                .check(
-                    raw.parse::<u64>()
-                        .ok()
-                        .filter(|n| *n <= TaskQuery::MAX_OFFSET)
-                        .ok_or_else(|| {
-                            FieldError::new(
-                                "offset",
-                                "must be a whole number from 0 to 9223372036854775807",
-                            )
-                        }),
-                )
-                .unwrap_or(0);
-        }
-        query
+        let tags: Vec<Tag> = raw
+            .iter()
+            .enumerate()
+            .filter_map(|(i, tag)| {
+                c.check(Tag::parse(tag.as_ref()).map_err(|e| e.renamed(format!("tag[{i}]"))))
+            })
+            .collect();
+        c.finish(|| tags)
     }
-}
-
-/// The value named `raw` among `choices`, or an error listing them.
-fn one_of<T: Copy>(field: &str, raw: &str, choices: &[(&str, T)]) -> Result<T, FieldError> {
-    choices
-        .iter()
-        .find(|(name, _)| *name == raw)
-        .map(|(_, value)| *value)
-        .ok_or_else(|| {
-            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
-            FieldError::new(field, format!("must be one of {}", names.join(", ")))
-        })
 }
 
 /// One page of a listing and how many tasks matched in all.

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::validation::{FieldError, char_len_within, has_control};
+use crate::validation::{FieldError, single_line};
 
 /// The opaque id Better Auth gives a user: 1 to 255 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,17 +15,9 @@ impl UserId {
     /// Accepts the id as issued: opaque, so it is not trimmed, only checked.
     pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
         let raw = raw.into();
-        if raw.trim().is_empty() || !char_len_within(&raw, 1, Self::MAX_CHARS) {
-            return Err(FieldError::new(
-                "user_id",
-                "must be 1 to 255 characters and not blank",
-            ));
-        }
-        if has_control(&raw) {
-            return Err(FieldError::new(
-                "user_id",
-                "must not contain control characters",
-            ));
+        single_line("user_id", &raw, 1, Self::MAX_CHARS)?;
+        if raw.trim().is_empty() {
+            return Err(FieldError::new("user_id", "must not be blank"));
         }
         Ok(Self(raw))
     }
@@ -51,9 +43,21 @@ pub struct AuthenticatedUser {
 }
 
 impl AuthenticatedUser {
-    /// The caller `id`, with the `email` and `name` claims when the token has them.
+    /// Longest `email` or `name` kept, in characters.
+    pub const MAX_PROFILE_CHARS: usize = 320;
+
+    /// The caller `id`, with the `email` and `name` claims when the token has them. A claim
+    /// that is not a plain line of at most [`Self::MAX_PROFILE_CHARS`] characters is dropped:
+    /// it is stored for `/api/me`, and a token is not a reason to refuse the caller.
     pub fn new(id: UserId, email: Option<String>, name: Option<String>) -> Self {
-        Self { id, email, name }
+        let plain = |text: Option<String>, field| {
+            text.filter(|t| single_line(field, t, 1, Self::MAX_PROFILE_CHARS).is_ok())
+        };
+        Self {
+            id,
+            email: plain(email, "email"),
+            name: plain(name, "name"),
+        }
     }
 
     /// The caller's id.
@@ -117,5 +121,16 @@ mod tests {
     #[test]
     fn user_id_with_a_newline_is_rejected() {
         assert!(UserId::parse("abc\n").is_err());
+    }
+
+    #[test]
+    fn profile_claims_with_controls_or_over_320_characters_are_dropped() {
+        let id = UserId::parse("a").unwrap();
+        let user =
+            AuthenticatedUser::new(id.clone(), Some("a\0@x.io".into()), Some("n".repeat(321)));
+        assert_eq!((user.email(), user.name()), (None, None));
+        let user = AuthenticatedUser::new(id, Some("a@x.io".into()), Some("n".repeat(320)));
+        assert_eq!(user.email(), Some("a@x.io"));
+        assert_eq!(user.name().map(str::len), Some(320));
     }
 }

@@ -38,9 +38,9 @@ impl From<RepoError> for UserError {
 impl AuthenticatedUser {
     /// The owner a request may act for: the `{user_id}` of a path must be the caller's own id
     /// (or the literal `me`), so nobody reaches another user's tasks by naming them.
-    pub fn authorize_path(&self, path_user: &str) -> Result<UserId, Forbidden> {
+    pub fn authorize_path(&self, path_user: &str) -> Result<&UserId, Forbidden> {
         if path_user == "me" || path_user == self.id().as_str() {
-            Ok(self.id().clone())
+            Ok(self.id())
         } else {
             Err(Forbidden)
         }
@@ -102,12 +102,12 @@ mod tests {
 
     #[test]
     fn the_callers_own_id_in_the_path_is_allowed() {
-        assert_eq!(alice().authorize_path("alice"), Ok(alice().id().clone()));
+        assert_eq!(alice().authorize_path("alice"), Ok(alice().id()));
     }
 
     #[test]
     fn me_in_the_path_stands_for_the_caller() {
-        assert_eq!(alice().authorize_path("me"), Ok(alice().id().clone()));
+        assert_eq!(alice().authorize_path("me"), Ok(alice().id()));
     }
 
     #[test]

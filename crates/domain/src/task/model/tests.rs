@@ -6,14 +6,7 @@ const NOW: OffsetDateTime = datetime!(2026-01-08 10:00 UTC);
 const LATER: OffsetDateTime = datetime!(2026-01-08 11:00 UTC);
 
 fn new_task() -> NewTask {
-    NewTask {
-        title: TaskTitle::parse("Buy milk").unwrap(),
-        description: None,
-        completed: false,
-        priority: Priority::default(),
-        tags: Tags::default(),
-        due_date: None,
-    }
+    crate::testing::new_task("Buy milk")
 }
 
 fn task() -> Task {

@@ -7,25 +7,13 @@ use time::macros::datetime;
 
 use super::*;
 use crate::clock::MockClock;
-use crate::idempotency::MockIdempotencyStore;
-use crate::task::{MockTaskRepository, Priority, Tags, TaskTitle};
-use crate::user::MockUserRepository;
+use crate::task::{Priority, TaskTitle};
+use crate::testing::{MockPorts, new_task};
 
 const NOW: OffsetDateTime = datetime!(2026-01-08 10:00 UTC);
 
 fn alice() -> AuthenticatedUser {
     AuthenticatedUser::new(UserId::parse("alice").unwrap(), None, None)
-}
-
-fn new_task(title: &str) -> NewTask {
-    NewTask {
-        title: TaskTitle::parse(title).unwrap(),
-        description: None,
-        completed: false,
-        priority: Priority::Medium,
-        tags: Tags::default(),
-        due_date: None,
-    }
 }
 
 fn stored_task() -> Task {
@@ -37,22 +25,13 @@ fn stored_task() -> Task {
     )
 }
 
-/// Mocks with no expectations: any call not set up by a test fails it.
-struct Ports {
-    tasks: MockTaskRepository,
-    users: MockUserRepository,
-    keys: MockIdempotencyStore,
+/// The test's view of the shared mocks: a clock stopped at `NOW`.
+trait PortsAtNow {
+    fn expect_ensure_alice(&mut self);
+    fn service(self) -> TaskService;
 }
 
-impl Ports {
-    fn new() -> Self {
-        Self {
-            tasks: MockTaskRepository::new(),
-            users: MockUserRepository::new(),
-            keys: MockIdempotencyStore::new(),
-        }
-    }
-
+impl PortsAtNow for MockPorts {
     fn expect_ensure_alice(&mut self) {
         self.users
             .expect_ensure()
@@ -64,12 +43,7 @@ impl Ports {
     fn service(self) -> TaskService {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
-        TaskService::new(
-            Arc::new(self.tasks),
-            Arc::new(self.users),
-            Arc::new(self.keys),
-            Arc::new(clock),
-        )
+        self.services(Arc::new(clock)).0
     }
 }
 
@@ -83,7 +57,7 @@ fn fingerprint() -> Fingerprint {
 
 #[tokio::test]
 async fn create_provisions_the_caller_then_inserts_a_task_they_own() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     ports
         .tasks
@@ -108,7 +82,7 @@ async fn create_provisions_the_caller_then_inserts_a_task_they_own() {
 
 #[tokio::test]
 async fn create_does_not_insert_when_provisioning_fails() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports
         .users
         .expect_ensure()
@@ -121,7 +95,7 @@ async fn create_does_not_insert_when_provisioning_fails() {
 
 #[tokio::test]
 async fn get_asks_the_repository_for_the_owners_task_only() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports
@@ -141,7 +115,7 @@ async fn get_asks_the_repository_for_the_owners_task_only() {
 
 #[tokio::test]
 async fn update_writes_the_patched_task_guarded_by_the_version_read() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports.tasks.expect_get().return_once(move |_, _| Ok(task));
@@ -171,7 +145,7 @@ async fn update_writes_the_patched_task_guarded_by_the_version_read() {
 
 #[tokio::test]
 async fn update_with_a_stale_if_match_fails_and_writes_nothing() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports.tasks.expect_get().return_once(move |_, _| Ok(task));
@@ -187,7 +161,7 @@ async fn update_with_a_stale_if_match_fails_and_writes_nothing() {
 
 #[tokio::test]
 async fn update_with_if_match_that_loses_a_race_is_a_failed_precondition() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports.tasks.expect_get().return_once(move |_, _| Ok(task));
@@ -211,7 +185,7 @@ async fn update_with_if_match_that_loses_a_race_is_a_failed_precondition() {
 
 #[tokio::test]
 async fn update_without_if_match_retries_on_the_fresh_task_after_losing_a_race() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     let mut newer = task.clone();
@@ -260,7 +234,7 @@ async fn update_without_if_match_retries_on_the_fresh_task_after_losing_a_race()
 
 #[tokio::test]
 async fn update_that_keeps_losing_races_reports_busy() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports
@@ -285,7 +259,7 @@ async fn update_that_keeps_losing_races_reports_busy() {
 
 #[tokio::test]
 async fn update_that_changes_nothing_does_not_write() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports.tasks.expect_get().return_once(move |_, _| Ok(task));
@@ -302,7 +276,7 @@ async fn update_that_changes_nothing_does_not_write() {
 
 #[tokio::test]
 async fn delete_passes_owner_and_expected_version() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let id = TaskId::generate();
     ports
         .tasks
@@ -321,7 +295,7 @@ async fn delete_passes_owner_and_expected_version() {
 
 #[tokio::test]
 async fn set_completion_is_left_to_the_repositorys_atomic_statement() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
     ports
@@ -346,7 +320,7 @@ async fn set_completion_is_left_to_the_repositorys_atomic_statement() {
 
 #[tokio::test]
 async fn list_stats_and_clear_are_scoped_to_the_owner() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     let owner = alice().id().clone();
     ports
         .tasks
@@ -387,7 +361,7 @@ async fn list_stats_and_clear_are_scoped_to_the_owner() {
 
 #[tokio::test]
 async fn keyed_create_inserts_once_and_stores_the_rendered_response() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     ports
         .keys
@@ -428,7 +402,7 @@ async fn keyed_create_inserts_once_and_stores_the_rendered_response() {
 
 #[tokio::test]
 async fn keyed_create_replays_the_first_response_and_inserts_nothing() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     let first = StoredResponse {
         task_id: TaskId::generate(),
@@ -456,7 +430,7 @@ async fn keyed_create_replays_the_first_response_and_inserts_nothing() {
 
 #[tokio::test]
 async fn keyed_create_with_another_body_is_a_mismatch() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     ports
         .keys
@@ -476,7 +450,7 @@ async fn keyed_create_with_another_body_is_a_mismatch() {
 
 #[tokio::test]
 async fn keyed_create_while_the_first_is_running_is_in_flight() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     ports
         .keys
@@ -495,7 +469,7 @@ async fn keyed_create_while_the_first_is_running_is_in_flight() {
 
 #[tokio::test]
 async fn keyed_create_that_fails_to_insert_releases_the_key() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     ports
         .keys
@@ -525,7 +499,7 @@ async fn keyed_create_that_fails_to_insert_releases_the_key() {
 
 #[tokio::test]
 async fn keyed_create_returns_the_task_even_if_the_response_cannot_be_stored() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     ports
         .keys
@@ -567,7 +541,7 @@ fn repository_errors_map_to_use_case_errors() {
 
 #[tokio::test]
 async fn purging_forgets_keys_older_than_the_retention() {
-    let mut ports = Ports::new();
+    let mut ports = MockPorts::default();
     ports
         .keys
         .expect_purge()

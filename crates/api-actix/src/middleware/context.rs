@@ -1,25 +1,28 @@
-//! Request context (id, span, access log, problem+json for foreign errors), a deadline for
-//! every request, and per-user rate limiting.
+//! The request context (its id, span and access log, and problem+json for errors that did not
+//! come from a handler) and the deadline every request is held to.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
+use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError, web};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter as Governor};
 use tracing::Instrument;
 
-use crate::config::RateLimitSettings;
-use crate::error::{ApiError, REQUEST_ID};
-use crate::extract::{Verification, bearer_token};
-use crate::state::AppState;
+use crate::error::ApiError;
+
+tokio::task_local! {
+    /// The id of the request being served, set by [`request_context`].
+    static REQUEST_ID: String;
+}
+
+/// The current request's id, or `-` outside a request.
+pub(crate) fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".into())
+}
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -142,49 +145,6 @@ impl ResponseError for Rendered {
     }
 }
 
-/// Who a request is counted against.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Caller {
-    /// A verified user: every token of theirs shares one budget.
-    User(String),
-    /// Before authentication (no token, or a refused one): the client address.
-    Address(Option<IpAddr>),
-}
-
-type Limiter =
-    Governor<Caller, DefaultKeyedStateStore<Caller>, DefaultClock, StateInformationMiddleware>;
-
-/// Per-caller token buckets.
-pub struct RateLimiter {
-    limiter: Limiter,
-    settings: RateLimitSettings,
-}
-
-impl RateLimiter {
-    /// Buckets of `burst` requests refilled at `per_second`.
-    pub fn new(settings: RateLimitSettings) -> Self {
-        let quota =
-            Quota::per_second(NonZeroU32::new(settings.per_second).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: Governor::dashmap(quota).with_middleware::<StateInformationMiddleware>(),
-            settings,
-        }
-    }
-
-    /// Forgets callers whose buckets are full again, so memory follows active callers.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-    }
-
-    /// Seconds until `remaining` requests become `burst` again.
-    fn seconds_to_full(&self, remaining: u32) -> u64 {
-        u64::from(self.settings.burst - remaining.min(self.settings.burst))
-            .div_ceil(u64::from(self.settings.per_second))
-    }
-}
-
 /// Answers 503 (with `Retry-After`) for a request still running after `limit`. A database
 /// that stops answering without closing its connections (a network partition) would
 /// otherwise hold the client until the operating system gives up on the socket.
@@ -200,55 +160,6 @@ pub async fn deadline(
     }
 }
 
-/// Applies the rate limit of the caller (the verified user, or the address before
-/// authentication) to `/api` routes. The verification is left for the `AuthUser` extractor.
-/// Without a `RateLimiter` (`RATE_LIMIT_RPS=0`) it only passes requests on.
-pub async fn rate_limit(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(limiter), Some(state)) = (limiter, state) else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    let verification = match bearer_token(req.request(), &state.cookie_name) {
-        Ok(token) => state.verifier.verify(&token).await,
-        Err(reason) => Err(reason),
-    };
-    let caller = match &verification {
-        Ok(user) => Caller::User(user.id().as_str().to_owned()),
-        Err(_) => Caller::Address(req.peer_addr().map(|a| a.ip())),
-    };
-    req.extensions_mut().insert(Verification(verification));
-    match limiter.limiter.check_key(&caller) {
-        Ok(snapshot) => {
-            let remaining = snapshot.remaining_burst_capacity();
-            let mut response = next.call(req).await?.map_into_boxed_body();
-            let headers = response.headers_mut();
-            for (name, value) in [
-                ("ratelimit-limit", u64::from(limiter.settings.burst)),
-                ("ratelimit-remaining", u64::from(remaining)),
-                ("ratelimit-reset", limiter.seconds_to_full(remaining)),
-            ] {
-                headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
-            }
-            Ok(response)
-        }
-        Err(not_until) => {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let error = ApiError::RateLimited {
-                limit: limiter.settings.burst,
-                retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            };
-            Ok(req.into_response(error.error_response()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,16 +171,5 @@ mod tests {
         assert_eq!(id("has space"), None);
         assert_eq!(id(&"a".repeat(65)), None);
         assert_eq!(sane_request_id(None), None);
-    }
-
-    #[test]
-    fn the_reset_is_the_time_to_refill_the_bucket() {
-        let limiter = RateLimiter::new(RateLimitSettings {
-            per_second: 10,
-            burst: 100,
-        });
-        assert_eq!(limiter.seconds_to_full(100), 0);
-        assert_eq!(limiter.seconds_to_full(0), 10);
-        assert_eq!(limiter.seconds_to_full(95), 1);
     }
 }

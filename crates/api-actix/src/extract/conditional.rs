@@ -1,0 +1,121 @@
+//! The conditional and idempotency headers, read with actix-web's typed headers where it has
+//! them. Any malformed one, or one given twice, is a 400.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, EntityTag, Header, HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpRequest};
+use domain::idempotency::IdempotencyKey;
+use domain::task::Version;
+
+use crate::error::ApiError;
+
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The one value of a header that may be given only once.
+fn single<'a>(
+    req: &'a HttpRequest,
+    name: &HeaderName,
+) -> Result<Option<&'a HeaderValue>, ApiError> {
+    let mut values = req.headers().get_all(name);
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest(format!("{name} must be given once")));
+    }
+    Ok(first)
+}
+
+/// The version an `If-Match` requires, read before the write: `None` without the header or
+/// for `*`; a 412 for a tag that is no version of ours, so never current (a weak tag included:
+/// RFC 9110 compares strongly for `If-Match`).
+pub(super) fn precondition(req: &HttpRequest) -> Result<Option<Version>, ApiError> {
+    let bad = || ApiError::BadRequest("If-Match must be * or one entity tag such as \"3\"".into());
+    if single(req, &header::IF_MATCH)?.is_none() {
+        return Ok(None);
+    }
+    match header::IfMatch::parse(req).map_err(|_| bad())? {
+        header::IfMatch::Any => Ok(None),
+        header::IfMatch::Items(tags) => match tags.as_slice() {
+            [tag] if !tag.weak => tag
+                .tag()
+                .parse()
+                .ok()
+                .and_then(Version::new)
+                .map(Some)
+                .ok_or(ApiError::PreconditionFailed),
+            [_] => Err(ApiError::PreconditionFailed),
+            _ => Err(bad()),
+        },
+    }
+}
+
+/// `If-None-Match`, compared weakly as for `GET`.
+pub struct IfNoneMatch(Option<header::IfNoneMatch>);
+
+impl IfNoneMatch {
+    /// Whether it names `current` (or is `*`).
+    pub fn matches(&self, current: Version) -> bool {
+        match &self.0 {
+            None => false,
+            Some(header::IfNoneMatch::Any) => true,
+            Some(header::IfNoneMatch::Items(tags)) => {
+                let current = etag(current);
+                tags.iter().any(|tag| tag.weak_eq(&current))
+            }
+        }
+    }
+}
+
+impl FromRequest for IfNoneMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = if req.headers().contains_key(header::IF_NONE_MATCH) {
+            match header::IfNoneMatch::parse(req) {
+                Ok(header::IfNoneMatch::Items(tags)) if tags.is_empty() => None,
+                Ok(value) => Some(Some(value)),
+                Err(_) => None,
+            }
+            .ok_or_else(|| {
+                ApiError::BadRequest("If-None-Match must be * or entity tags such as \"3\"".into())
+            })
+        } else {
+            Ok(None)
+        };
+        ready(parsed.map(Self))
+    }
+}
+
+/// The `ETag` of a version.
+pub fn etag(version: Version) -> EntityTag {
+    EntityTag::new_strong(version.get().to_string())
+}
+
+/// The `Idempotency-Key` header, if sent.
+pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+
+impl FromRequest for IdempotencyKeyHeader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let key = single(req, &IDEMPOTENCY_KEY).and_then(|value| {
+            value
+                .map(|value| {
+                    value
+                        .to_str()
+                        .ok()
+                        .and_then(|v| IdempotencyKey::parse(v).ok())
+                        .ok_or_else(|| {
+                            ApiError::BadRequest(
+                                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                            )
+                        })
+                })
+                .transpose()
+        });
+        ready(key.map(Self))
+    }
+}

@@ -1,0 +1,113 @@
+//! The query parameters of the routes that take some: one struct per query, which both the
+//! OpenAPI document (`IntoParams`) and the [`Query`](crate::extract::Query) extractor read, then
+//! converted once into the domain's terms with every bad value reported.
+
+use domain::task::{DueDate, Priority, SearchText, SortKey, SortOrder, StatusFilter, TaskQuery};
+use domain::validation::{Collector, FieldError, ValidationErrors, Vocabulary};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::schema::{OrderName, PriorityName, SearchQuery, SortName, StatusName, TagName};
+
+/// `GET /api/{user_id}/tasks`. Unknown parameters are a 422.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListTasksParams {
+    /// `all` (default), `pending` or `completed`.
+    #[param(value_type = Option<StatusName>)]
+    status: Option<String>,
+    /// Text searched, ignoring case, in title and description (blank: no search).
+    #[param(value_type = Option<SearchQuery>)]
+    q: Option<String>,
+    /// Only this priority.
+    #[param(value_type = Option<PriorityName>)]
+    priority: Option<String>,
+    /// A tag (compared ignoring case); repeat it to require several.
+    #[serde(default)]
+    #[param(explode = true, max_items = 10, value_type = Option<Vec<TagName>>)]
+    tag: Vec<String>,
+    /// Only tasks due strictly before this instant (RFC 3339).
+    #[param(format = DateTime, value_type = Option<String>)]
+    due_before: Option<String>,
+    /// Only tasks due strictly after this instant (RFC 3339).
+    #[param(format = DateTime, value_type = Option<String>)]
+    due_after: Option<String>,
+    /// `created` (default), `updated`, `title`, `due_date` or `priority`.
+    #[param(value_type = Option<SortName>)]
+    sort: Option<String>,
+    /// `asc` or `desc`; default `desc` for created, updated, priority, else `asc`.
+    #[param(value_type = Option<OrderName>)]
+    order: Option<String>,
+    /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500, value_type = Option<u32>)]
+    limit: Option<String>,
+    /// Tasks skipped, 0 to 2^63 − 1 (default 0).
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_u64, value_type = Option<u64>)]
+    offset: Option<String>,
+}
+
+impl ListTasksParams {
+    /// The listing query with every default applied, or every bad value.
+    pub fn into_domain(self) -> Result<TaskQuery, ValidationErrors> {
+        let mut c = Collector::new();
+        let mut query = TaskQuery::default();
+        if let Some(raw) = &self.status {
+            query.status = c.check(StatusFilter::parse(raw)).unwrap_or_default();
+        }
+        if let Some(raw) = &self.q {
+            query.search = c.check(SearchText::parse(raw)).flatten();
+        }
+        if let Some(raw) = &self.priority {
+            query.priority = c.check(Priority::parse(raw));
+        }
+        query.tags = c
+            .check_all(TaskQuery::parse_tags(&self.tag))
+            .unwrap_or_default();
+        for (name, raw, slot) in [
+            ("due_before", &self.due_before, &mut query.due_before),
+            ("due_after", &self.due_after, &mut query.due_after),
+        ] {
+            if let Some(raw) = raw {
+                *slot = c.check(DueDate::parse(raw).map_err(|e| e.renamed(name)));
+            }
+        }
+        if let Some(raw) = &self.sort {
+            query.sort = c.check(SortKey::parse(raw)).unwrap_or_default();
+        }
+        query.order = match &self.order {
+            Some(raw) => c.check(SortOrder::parse(raw)).unwrap_or(SortOrder::Asc),
+            None => query.sort.default_order(),
+        };
+        if let Some(raw) = &self.limit {
+            query.limit = c
+                .check(TaskQuery::parse_limit(raw))
+                .unwrap_or(TaskQuery::DEFAULT_LIMIT);
+        }
+        if let Some(raw) = &self.offset {
+            query.offset = c.check(TaskQuery::parse_offset(raw)).unwrap_or(0);
+        }
+        c.finish(|| query)
+    }
+}
+
+/// `DELETE /api/{user_id}/tasks`: exactly `status=completed`, no other filter.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClearCompletedParams {
+    /// Must be `completed`.
+    #[param(required = true, pattern = "^completed$", value_type = String)]
+    status: Option<String>,
+}
+
+impl ClearCompletedParams {
+    /// Whether the query asks for exactly what the route does.
+    pub fn check(&self) -> Result<(), ValidationErrors> {
+        match self.status.as_deref() {
+            Some("completed") => Ok(()),
+            _ => Err(FieldError::new("status", "must be completed").into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

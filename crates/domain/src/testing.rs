@@ -1,0 +1,51 @@
+//! Fixtures shared by the tests of this crate and of the crates built on it (feature `mocks`):
+//! a plain new task, and the bundle of mocked ports behind the services.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::idempotency::MockIdempotencyStore;
+use crate::task::{MockTaskRepository, NewTask, Priority, Tags, TaskService, TaskTitle};
+use crate::user::{MockUserRepository, UserService};
+
+/// A pending, medium-priority task with this title and nothing else.
+///
+/// # Panics
+/// When `title` is not a valid title.
+pub fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: TaskTitle::parse(title).expect("a valid title"),
+        description: None,
+        completed: false,
+        priority: Priority::Medium,
+        tags: Tags::default(),
+        due_date: None,
+    }
+}
+
+/// The repository ports, mocked with no expectations: a call no test set up fails it.
+#[derive(Default)]
+pub struct MockPorts {
+    /// Tasks.
+    pub tasks: MockTaskRepository,
+    /// Users.
+    pub users: MockUserRepository,
+    /// Idempotency keys.
+    pub keys: MockIdempotencyStore,
+}
+
+impl MockPorts {
+    /// The task and user services over these ports, sharing the user repository.
+    pub fn services(self, clock: Arc<dyn Clock>) -> (TaskService, UserService) {
+        let users = Arc::new(self.users);
+        (
+            TaskService::new(
+                Arc::new(self.tasks),
+                users.clone(),
+                Arc::new(self.keys),
+                clock.clone(),
+            ),
+            UserService::new(users, clock),
+        )
+    }
+}
