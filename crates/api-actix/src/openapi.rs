@@ -6,6 +6,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::handlers::{health, me, tasks};
+use crate::schema;
 
 /// The API's document.
 #[derive(OpenApi)]
@@ -28,7 +29,17 @@ use crate::handlers::{health, me, tasks};
         health::health,
         health::ready,
     ),
-    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::ProblemField,
+        // Referenced by query parameters, which do not register what they name.
+        schema::StatusName,
+        schema::SortName,
+        schema::OrderName,
+        schema::SearchQuery,
+        schema::PriorityName,
+        schema::TagName,
+    )),
     modifiers(&SecuritySchemes, &ProblemResponses),
     tags(
         (name = "tasks", description = "The signed-in user's tasks"),

@@ -128,7 +128,8 @@ async fn a_header_that_must_be_single_given_twice_is_400(app: &TestApp) {
         request.json(&json!({"title": "u"})).send()
     };
 
-    let cases: [(&str, Method, &str, Vec<(&str, &str)>); 6] = [
+    type Case<'a> = (&'a str, Method, &'a str, Vec<(&'a str, &'a str)>);
+    let cases: [Case<'_>; 6] = [
         (
             "a valid token, then garbage",
             Method::GET,
