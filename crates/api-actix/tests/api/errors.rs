@@ -112,6 +112,9 @@ async fn a_task_id_that_is_not_a_uuid_is_404(app: &TestApp) {
     assert_problem(response, 404, "not_found").await;
 }
 
+/// A request of a header test: its name, method, path and headers.
+type HeaderCase<'a> = (&'a str, Method, &'a str, Vec<(&'a str, &'a str)>);
+
 /// RFC 9110 allows these once; a proxy that reads the other copy would see another request.
 async fn a_header_that_must_be_single_given_twice_is_400(app: &TestApp) {
     let task = app.create_ok("alice", &json!({"title": "t"})).await;
@@ -128,8 +131,7 @@ async fn a_header_that_must_be_single_given_twice_is_400(app: &TestApp) {
         request.json(&json!({"title": "u"})).send()
     };
 
-    type Case<'a> = (&'a str, Method, &'a str, Vec<(&'a str, &'a str)>);
-    let cases: [Case<'_>; 6] = [
+    let cases: [HeaderCase<'_>; 6] = [
         (
             "a valid token, then garbage",
             Method::GET,
