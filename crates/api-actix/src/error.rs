@@ -12,7 +12,7 @@ use domain::validation::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::middleware::current_request_id;
+use crate::request_id::current_request_id;
 
 /// Seconds a client should wait before retrying after a 503.
 const UNAVAILABLE_RETRY_AFTER: u32 = 5;

@@ -10,6 +10,7 @@ mod handlers;
 mod middleware;
 mod openapi;
 mod params;
+mod request_id;
 pub mod routes;
 mod schema;
 pub mod startup;

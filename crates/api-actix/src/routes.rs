@@ -6,8 +6,9 @@ use actix_web::{HttpResponse, Resource, web};
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::handlers::{docs, health, me, tasks};
+use crate::handlers::{health, me, tasks};
 use crate::middleware::{RateLimiter, authenticate, rate_limit};
+use crate::openapi::serve as docs;
 
 /// A resource that answers 405 (with `Allow`) to methods it does not route.
 fn resource(path: &str, allowed: &'static [Method]) -> Resource {

@@ -2,6 +2,7 @@
 //! extractors that hand the verified caller to handlers.
 
 use std::future::{Ready, ready};
+use std::rc::Rc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -11,8 +12,9 @@ use domain::user::{AuthenticatedUser, UserId};
 
 use crate::error::ApiError;
 
-/// What the authentication middleware found out about the caller, kept in the request.
-pub(crate) struct Authentication(pub Result<AuthenticatedUser, AuthError>);
+/// What the authentication middleware found out about the caller, kept in the request. The
+/// user is shared, not copied, with the extractors that hand it to handlers.
+pub(crate) struct Authentication(pub Result<Rc<AuthenticatedUser>, AuthError>);
 
 /// The bearer token of a request: the `Authorization` header, else the configured cookie.
 /// Either given twice is refused: a proxy that reads the other one would see another caller
@@ -48,7 +50,7 @@ pub(crate) fn bearer_token(req: &HttpRequest, cookie_name: &str) -> Result<Strin
 }
 
 /// The verified caller, or the 401 (400 for two tokens) that refuses them.
-fn caller(req: &HttpRequest) -> Result<AuthenticatedUser, ApiError> {
+fn caller(req: &HttpRequest) -> Result<Rc<AuthenticatedUser>, ApiError> {
     let extensions = req.extensions();
     let Some(Authentication(outcome)) = extensions.get::<Authentication>() else {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -61,7 +63,7 @@ fn caller(req: &HttpRequest) -> Result<AuthenticatedUser, ApiError> {
 }
 
 /// The authenticated caller.
-pub struct AuthUser(pub AuthenticatedUser);
+pub struct AuthUser(pub Rc<AuthenticatedUser>);
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
@@ -73,7 +75,7 @@ impl FromRequest for AuthUser {
 }
 
 /// The caller, allowed to act for the path's `{user_id}`: their own id or `me` (else 403).
-pub struct Owner(pub AuthenticatedUser);
+pub struct Owner(pub Rc<AuthenticatedUser>);
 
 impl Owner {
     /// The id whose data the request reaches.

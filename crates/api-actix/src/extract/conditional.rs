@@ -59,10 +59,8 @@ impl IfNoneMatch {
         match &self.0 {
             None => false,
             Some(header::IfNoneMatch::Any) => true,
-            Some(header::IfNoneMatch::Items(tags)) => {
-                let current = etag(current);
-                tags.iter().any(|tag| tag.weak_eq(&current))
-            }
+            // Weak comparison: the opaque tags are equal, whether either is weak or not.
+            Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| names(tag, current)),
         }
     }
 }
@@ -88,9 +86,18 @@ impl FromRequest for IfNoneMatch {
     }
 }
 
-/// The `ETag` of a version.
-pub fn etag(version: Version) -> EntityTag {
-    EntityTag::new_strong(version.get().to_string())
+/// The `ETag` header value of a version: `"3"`.
+pub fn etag(version: Version) -> String {
+    format!("\"{}\"", version.get())
+}
+
+/// Whether `tag`'s opaque text is the decimal form of `version`, compared without formatting
+/// it: digits only, no leading zero.
+fn names(tag: &EntityTag, version: Version) -> bool {
+    let text = tag.tag();
+    !text.starts_with('0')
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && text.parse::<i64>() == Ok(version.get())
 }
 
 /// The `Idempotency-Key` header, if sent.
@@ -117,5 +124,23 @@ impl FromRequest for IdempotencyKeyHeader {
                 .transpose()
         });
         ready(key.map(Self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_names_a_version_only_in_its_plain_decimal_form() {
+        let three = Version::new(3).unwrap();
+        assert!(names(&EntityTag::new_strong("3".into()), three));
+        assert!(names(&EntityTag::new_weak("3".into()), three));
+        for other in ["03", "+3", "4", "", "3a"] {
+            assert!(
+                !names(&EntityTag::new_strong(other.into()), three),
+                "{other}"
+            );
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! Route handlers, one module per resource.
 
-pub mod docs;
 pub mod health;
 pub mod me;
 pub mod tasks;

@@ -34,7 +34,7 @@ fn task_json(task: &Task) -> String {
 /// A response carrying one task, with its `ETag`.
 fn one_task(status: StatusCode, task: &Task) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header(header::ETag(etag(task.version())))
+        .insert_header((header::ETAG, etag(task.version())))
         .content_type("application/json")
         .body(task_json(task))
 }
@@ -44,7 +44,7 @@ fn created(owner: &UserId, response: StoredResponse, replayed: bool) -> HttpResp
     let mut builder = HttpResponse::Created();
     builder
         .insert_header((header::LOCATION, location(owner, response.task_id)))
-        .insert_header(header::ETag(etag(response.version)))
+        .insert_header((header::ETAG, etag(response.version)))
         .content_type("application/json");
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
@@ -184,7 +184,7 @@ pub async fn get_task(
     let task = state.tasks.get(target.owner.id(), target.id).await?;
     if if_none_match.matches(task.version()) {
         return Ok(HttpResponse::NotModified()
-            .insert_header(header::ETag(etag(task.version())))
+            .insert_header((header::ETAG, etag(task.version())))
             .finish());
     }
     Ok(one_task(StatusCode::OK, &task))

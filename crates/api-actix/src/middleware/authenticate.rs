@@ -1,5 +1,7 @@
 //! Authentication: the one step that finds out who calls, on every `/api` request.
 
+use std::rc::Rc;
+
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -20,7 +22,7 @@ pub async fn authenticate(
         return Err(ApiError::Internal(anyhow::anyhow!("AppState is not registered")).into());
     };
     let outcome = match bearer_token(req.request(), &state.cookie_name) {
-        Ok(token) => state.verifier.verify(&token).await,
+        Ok(token) => state.verifier.verify(&token).await.map(Rc::new),
         Err(reason) => Err(reason),
     };
     req.extensions_mut().insert(Authentication(outcome));

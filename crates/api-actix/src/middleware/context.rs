@@ -11,18 +11,7 @@ use actix_web::middleware::Next;
 use tracing::Instrument;
 
 use crate::error::ApiError;
-
-tokio::task_local! {
-    /// The id of the request being served, set by [`request_context`].
-    static REQUEST_ID: String;
-}
-
-/// The current request's id, or `-` outside a request.
-pub(crate) fn current_request_id() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| "-".into())
-}
+use crate::request_id::REQUEST_ID;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -6,6 +6,5 @@ mod context;
 mod rate_limit;
 
 pub use authenticate::authenticate;
-pub(crate) use context::current_request_id;
 pub use context::{deadline, request_context};
 pub use rate_limit::{RateLimiter, rate_limit};

@@ -1,4 +1,7 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations and the DTOs.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the DTOs, and
+//! (`serve`) the routes that serve it and the interactive page.
+
+pub mod serve;
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};

@@ -8,8 +8,8 @@ use actix_web::{HttpResponse, web};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::Config;
 
+use super::ApiDoc;
 use crate::error::ApiError;
-use crate::openapi::ApiDoc;
 
 static SPEC: LazyLock<String> = LazyLock::new(|| {
     ApiDoc::openapi()

@@ -1,0 +1,15 @@
+//! The id of the request being served: set by the request-context middleware around each
+//! request, read wherever a response or a log line names it. A module of its own, importing
+//! nothing of this crate, so that both the middleware and the error responses can use it.
+
+tokio::task_local! {
+    /// The current request's id, set by `middleware::request_context`.
+    pub(crate) static REQUEST_ID: String;
+}
+
+/// The current request's id, or `-` outside a request.
+pub(crate) fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".into())
+}
