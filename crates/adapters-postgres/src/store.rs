@@ -4,7 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -49,6 +52,12 @@ pub struct MigrationState {
     /// Applied or pending.
     pub applied: bool,
 }
+
+/// The key of the advisory lock migrators take on PostgreSQL ("todomigr" in ASCII): any
+/// constant works, as long as every instance uses the same one.
+const MIGRATION_LOCK: i64 = 0x746f_646f_6d69_6772;
+/// How long a migrator waits for another instance's migrations before giving up.
+pub const MIGRATION_LOCK_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// The database: a connection pool shared by the repositories.
 #[derive(Debug, Clone)]
@@ -110,9 +119,33 @@ impl Store {
         self.db.ping().await.is_ok()
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration. On PostgreSQL it first takes a database-wide advisory
+    /// lock, held by the transaction the migrations run in: instances that start together on
+    /// one database apply each migration once, the others wait (at most
+    /// [`MIGRATION_LOCK_TIMEOUT`]) and then find nothing pending.
     pub async fn migrate_up(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.db, None).await
+        if self.backend() != DbBackend::Postgres {
+            // SQLite has one writer and, here, one instance.
+            return Migrator::up(&self.db, None).await;
+        }
+        let transaction = self.db.begin().await?;
+        transaction
+            .execute_unprepared(&format!(
+                "SET LOCAL lock_timeout = '{}s'",
+                MIGRATION_LOCK_TIMEOUT.as_secs()
+            ))
+            .await?;
+        transaction
+            .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await
+            .map_err(|e| {
+                DbErr::Custom(format!(
+                    "another instance held the migration lock for over {} s: {e}",
+                    MIGRATION_LOCK_TIMEOUT.as_secs()
+                ))
+            })?;
+        Migrator::up(&transaction, None).await?;
+        transaction.commit().await
     }
 
     /// Reverts the most recent migration.

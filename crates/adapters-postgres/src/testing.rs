@@ -43,7 +43,7 @@ macro_rules! on_both_backends {
     };
 }
 
-/// A migrated database that exists for one test.
+/// A database that exists for one test, migrated (unless made by `postgres_empty`).
 pub struct TestDatabase {
     store: Store,
     settings: DbSettings,
@@ -76,6 +76,21 @@ impl TestDatabase {
     /// # Panics
     /// Under `CI=true` without `TEST_DATABASE_URL`, or when the server cannot be reached.
     pub async fn postgres() -> Option<Self> {
+        let database = Self::postgres_empty().await?;
+        database
+            .store
+            .migrate_up()
+            .await
+            .expect("migrations apply on PostgreSQL");
+        Some(database)
+    }
+
+    /// Like [`TestDatabase::postgres`], but with no migration applied: for tests of how the
+    /// schema comes to be.
+    ///
+    /// # Panics
+    /// Under `CI=true` without `TEST_DATABASE_URL`, or when the server cannot be reached.
+    pub async fn postgres_empty() -> Option<Self> {
         let admin_url = postgres_url()?;
         let schema = unique_schema_name();
         let admin = Store::connect(&DbSettings::new(admin_url.clone()))
@@ -92,17 +107,11 @@ impl TestDatabase {
         let store = Store::connect(&settings)
             .await
             .expect("a pool on the schema");
-        let database = Self {
+        Some(Self {
             store,
             settings,
             schema: Some((admin_url, schema)),
-        };
-        database
-            .store
-            .migrate_up()
-            .await
-            .expect("migrations apply on PostgreSQL");
-        Some(database)
+        })
     }
 
     /// The migrated store.
@@ -119,6 +128,25 @@ impl TestDatabase {
     /// an in-memory SQLite is its own database).
     pub fn settings(&self) -> &DbSettings {
         &self.settings
+    }
+
+    /// The versions recorded as applied, one entry per record (a migration applied twice
+    /// would appear twice), in order.
+    ///
+    /// # Panics
+    /// When the migrations table cannot be read.
+    pub async fn applied_migrations(&self) -> Vec<String> {
+        let rows = self
+            .connection()
+            .query_all_raw(sea_orm::Statement::from_string(
+                self.store.backend(),
+                "SELECT version FROM seaql_migrations ORDER BY version",
+            ))
+            .await
+            .expect("the migrations table");
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "version").expect("a version"))
+            .collect()
     }
 
     /// `"sqlite"` or `"postgres"`, for messages.

@@ -23,6 +23,30 @@ pub struct TestApp {
 /// Starts the server on a random port with the test secret, rate limiting off unless `extra`
 /// says otherwise.
 pub async fn spawn_app(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
+    let application = Application::build(test_settings(&db, extra))
+        .await
+        .expect("the app builds");
+    serve(application, db)
+}
+
+/// Runs a built server in the background.
+pub fn serve(application: Application, db: TestDatabase) -> TestApp {
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        _db: db,
+    }
+}
+
+/// The settings of a test server on `db`: a random port, the test secret, rate limiting off
+/// unless `extra` says otherwise.
+pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", db.settings().url.as_str()),
         ("DB_MAX_CONNECTIONS", "5"),
@@ -36,19 +60,7 @@ pub async fn spawn_app(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
     for (k, v) in extra {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
-    let settings = Settings::from_vars(&vars, &std::env::temp_dir()).expect("test settings");
-    let application = Application::build(settings).await.expect("the app builds");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    tokio::spawn(application.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap(),
-        _db: db,
-    }
+    Settings::from_vars(&vars, &std::env::temp_dir()).expect("test settings")
 }
 
 /// An HS256 token for `sub`, as a frontend would mint it.

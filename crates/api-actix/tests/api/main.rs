@@ -7,6 +7,7 @@ mod concurrency;
 mod errors;
 mod helpers;
 mod idempotency;
+mod instances;
 mod isolation;
 mod listing;
 mod operations;
