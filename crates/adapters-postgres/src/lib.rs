@@ -13,6 +13,6 @@ pub mod testing;
 mod user_repository;
 
 pub use idempotency_store::SeaIdempotencyStore;
-pub use store::{DbSettings, MigrationState, Store};
+pub use store::{DbSettings, MigrationState, PoolUse, Store};
 pub use task_repository::SeaTaskRepository;
 pub use user_repository::SeaUserRepository;

@@ -59,6 +59,15 @@ const MIGRATION_LOCK: i64 = 0x746f_646f_6d69_6772;
 /// How long a migrator waits for another instance's migrations before giving up.
 pub const MIGRATION_LOCK_TIMEOUT: Duration = Duration::from_mins(1);
 
+/// A pool's connections by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Open and waiting for a query.
+    pub idle: u32,
+    /// Serving a query or a transaction.
+    pub in_use: u32,
+}
+
 /// The database: a connection pool shared by the repositories.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -112,6 +121,22 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// How many of the pool's connections are idle and in use now.
+    pub fn pool_use(&self) -> PoolUse {
+        let (size, idle) = if self.backend() == DbBackend::Postgres {
+            let pool = self.db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        } else {
+            let pool = self.db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        PoolUse {
+            idle,
+            in_use: size - idle,
+        }
     }
 
     /// Whether the database answers a trivial query now.

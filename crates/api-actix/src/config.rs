@@ -3,6 +3,7 @@
 //! value.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -99,6 +100,8 @@ pub struct Settings {
     pub log_filter: String,
     /// `LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// Where `/metrics` listens (`METRICS_ADDR`); `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
     /// Things worth a warning once logging is up.
     pub warnings: Vec<String>,
 }
@@ -151,6 +154,10 @@ const RULES: &[(&str, &str)] = &[
     ),
     ("RATE_LIMIT_BURST", "must be a whole number of at least 1"),
     ("LOG_FORMAT", "must be pretty or json"),
+    (
+        "METRICS_ADDR",
+        "must be an address and port such as 127.0.0.1:9100",
+    ),
 ];
 
 /// The error for `variable` breaking its rule.
@@ -192,6 +199,7 @@ struct Environment {
     rate_limit_burst: Option<u32>,
     rust_log: Option<String>,
     log_format: Option<LogFormat>,
+    metrics_addr: Option<String>,
 }
 
 /// The variable a deserialisation error is about, by its key.
@@ -255,6 +263,11 @@ impl Settings {
             rate_limit: rate_limit_settings(&env)?,
             log_filter,
             log_format: env.log_format.unwrap_or(LogFormat::Pretty),
+            metrics_addr: env
+                .metrics_addr
+                .as_deref()
+                .map(|addr| addr.parse().map_err(|_| broken("METRICS_ADDR")))
+                .transpose()?,
             warnings,
         })
     }
@@ -441,6 +454,7 @@ mod tests {
             })
         );
         assert!(settings.run_migrations);
+        assert_eq!(settings.metrics_addr, None);
         assert_eq!(
             settings
                 .auth
@@ -524,6 +538,7 @@ mod tests {
             ("BETTER_AUTH_JWKS_URL", "ftp://x"),
             ("RUST_LOG", "info,[[["),
             ("RATE_LIMIT_BURST", "many"),
+            ("METRICS_ADDR", "localhost"),
         ] {
             let error = load(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");

@@ -24,6 +24,8 @@ use crate::state::AppState;
 
 /// How often expired idempotency keys are purged.
 const PURGE_EVERY: Duration = Duration::from_hours(1);
+/// How often the metrics' histogram buffers are drained between scrapes.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 /// How often idle rate-limit buckets are dropped.
 const FORGET_IDLE_EVERY: Duration = Duration::from_mins(1);
 
@@ -91,10 +93,11 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-/// A bound, not yet running server.
+/// A bound, not yet running server, and its metrics listener when configured.
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -117,6 +120,15 @@ impl Application {
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
+        let metrics = match settings.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+                let port = listener.local_addr()?.port();
+                Some((port, crate::metrics::server(listener, store.clone())?))
+            }
+            None => None,
+        };
         let origins = settings.cors_origins.clone();
         // Twice the wait for a connection: time to get one, and as long again to use it.
         let limit = settings.database.acquire_timeout * 2;
@@ -133,7 +145,11 @@ impl Application {
         // SIGTERM and ctrl-c stop accepting, then let requests in flight finish.
         .shutdown_timeout(30)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     /// The port bound (useful with port 0).
@@ -141,17 +157,33 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGTERM or ctrl-c.
+    /// The port `/metrics` is served on, when `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until SIGTERM or ctrl-c; the metrics listener stops with the API.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((_, metrics)) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.handle();
+        let metrics = tokio::spawn(metrics);
+        let served = self.server.await;
+        metrics_handle.stop(true).await;
+        // Its outcome does not change the API's: the API has stopped either way.
+        let _ = metrics.await;
+        served
     }
 }
 
-/// Periodic work: forget expired idempotency keys and idle rate-limit buckets.
+/// Periodic work: forget expired idempotency keys and idle rate-limit buckets, drain the
+/// metrics' buffers.
 fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {
     tokio::spawn(async move {
         let mut purge = tokio::time::interval(PURGE_EVERY);
         let mut forget = tokio::time::interval(FORGET_IDLE_EVERY);
+        let mut upkeep = tokio::time::interval(METRICS_UPKEEP_EVERY);
         loop {
             tokio::select! {
                 _ = purge.tick() => match state.tasks.purge_expired_keys().await {
@@ -163,6 +195,7 @@ fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {
                         limiter.forget_idle();
                     }
                 }
+                _ = upkeep.tick() => crate::metrics::upkeep(),
             }
         }
     });

@@ -42,6 +42,7 @@ pub async fn request_context(
         user_id = tracing::field::Empty,
     );
     let started = Instant::now();
+    let method = req.method().clone();
     let outcome = REQUEST_ID
         .scope(id.clone(), next.call(req).instrument(span.clone()))
         .await;
@@ -72,6 +73,8 @@ pub async fn request_context(
             if let Ok(value) = HeaderValue::from_str(&id) {
                 problem.headers_mut().insert(X_REQUEST_ID, value);
             }
+            let status = problem.status().as_u16();
+            crate::metrics::record_request(&method, "-", status, started.elapsed());
             return Err(Rendered::from(problem).into());
         }
     };
@@ -79,10 +82,10 @@ pub async fn request_context(
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
     let status = response.status().as_u16();
-    span.record(
-        "route",
-        response.request().match_pattern().as_deref().unwrap_or("-"),
-    );
+    let route = response.request().match_pattern();
+    let route = route.as_deref().unwrap_or("-");
+    span.record("route", route);
+    crate::metrics::record_request(&method, route, status, started.elapsed());
     span.in_scope(|| {
         tracing::info!(
             status,

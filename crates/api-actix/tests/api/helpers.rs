@@ -15,6 +15,8 @@ pub const SECRET: &str = "a-test-secret-that-is-at-least-32-bytes-long";
 /// A running server and what it runs on.
 pub struct TestApp {
     pub address: String,
+    /// Where `/metrics` is served, when the test asked for it (`METRICS_ADDR`).
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// Dropped with the app: the PostgreSQL schema goes with it.
     _db: TestDatabase,
@@ -32,9 +34,13 @@ pub async fn spawn_app(db: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
 /// Runs a built server in the background.
 pub fn serve(application: Application, db: TestDatabase) -> TestApp {
     let address = format!("http://127.0.0.1:{}", application.port());
+    let metrics_address = application
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(20))

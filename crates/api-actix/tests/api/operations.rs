@@ -254,3 +254,41 @@ async fn a_token_printed_by_the_cli_is_accepted_by_the_server() {
     assert_eq!(me["id"], "erin");
     assert_eq!(me["email"], "erin@example.com");
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_and_name_no_user_or_task() {
+    let app = spawn_app(
+        TestDatabase::sqlite().await,
+        &[("METRICS_ADDR", "127.0.0.1:0")],
+    )
+    .await;
+    let user = "metrics-user-7f3a";
+    app.create_ok(user, &json!({"title": "A title only the database knows"}))
+        .await;
+    assert_eq!(
+        app.get(user, &format!("/api/{user}/tasks")).await.status(),
+        200
+    );
+
+    let metrics_url = format!("{}/metrics", app.metrics_address.as_ref().unwrap());
+    let response = app.client.get(&metrics_url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+
+    for expected in [
+        r#"http_requests_total{method="POST",route="/api/{user_id}/tasks",status="201"}"#,
+        r#"http_requests_total{method="GET",route="/api/{user_id}/tasks",status="200"}"#,
+        r#"http_request_duration_seconds_bucket{method="GET",route="/api/{user_id}/tasks",le="0.005"}"#,
+        r#"db_pool_connections{state="idle"}"#,
+        r#"db_pool_connections{state="in_use"}"#,
+        "event_streams_open ",
+        "events_delivered_total ",
+        "reminders_fired_total ",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    assert!(!text.contains(user) && !text.contains("only the database knows"));
+    // The API's own port does not serve them.
+    let on_api = app.get_anonymous("/metrics").await;
+    assert_eq!(on_api.status(), 404);
+}
