@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/todo.db?mode=rwc";
 /// Where development state (the SQLite file, a generated secret) lives.
 pub const DATA_DIR: &str = "data";
+/// How long SIGTERM drains by default: a few of a load balancer's health checks.
+const DEFAULT_SHUTDOWN_DELAY: Duration = Duration::from_secs(5);
 /// Shortest secret accepted in production: HS256 wants a key as long as its hash.
 const MIN_SECRET_BYTES: usize = 32;
 
@@ -100,6 +102,8 @@ pub struct Settings {
     pub log_filter: String,
     /// `LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// How long SIGTERM drains before the server stops accepting.
+    pub shutdown_delay: Duration,
     /// Where `/metrics` listens (`METRICS_ADDR`); `None`: no metrics.
     pub metrics_addr: Option<SocketAddr>,
     /// Things worth a warning once logging is up.
@@ -158,6 +162,10 @@ const RULES: &[(&str, &str)] = &[
         "METRICS_ADDR",
         "must be an address and port such as 127.0.0.1:9100",
     ),
+    (
+        "SHUTDOWN_DELAY_SECS",
+        "must be a whole number of seconds from 0 to 60",
+    ),
 ];
 
 /// The error for `variable` breaking its rule.
@@ -200,6 +208,7 @@ struct Environment {
     rust_log: Option<String>,
     log_format: Option<LogFormat>,
     metrics_addr: Option<String>,
+    shutdown_delay_secs: Option<u64>,
 }
 
 /// The variable a deserialisation error is about, by its key.
@@ -263,6 +272,11 @@ impl Settings {
             rate_limit: rate_limit_settings(&env)?,
             log_filter,
             log_format: env.log_format.unwrap_or(LogFormat::Pretty),
+            shutdown_delay: match env.shutdown_delay_secs {
+                Some(secs) if secs > 60 => return Err(broken("SHUTDOWN_DELAY_SECS")),
+                Some(secs) => Duration::from_secs(secs),
+                None => DEFAULT_SHUTDOWN_DELAY,
+            },
             metrics_addr: env
                 .metrics_addr
                 .as_deref()
@@ -455,6 +469,7 @@ mod tests {
         );
         assert!(settings.run_migrations);
         assert_eq!(settings.metrics_addr, None);
+        assert_eq!(settings.shutdown_delay, Duration::from_secs(5));
         assert_eq!(
             settings
                 .auth
@@ -539,6 +554,7 @@ mod tests {
             ("RUST_LOG", "info,[[["),
             ("RATE_LIMIT_BURST", "many"),
             ("METRICS_ADDR", "localhost"),
+            ("SHUTDOWN_DELAY_SECS", "61"),
         ] {
             let error = load(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable, "{value}");

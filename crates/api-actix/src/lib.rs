@@ -14,6 +14,7 @@ mod params;
 mod request_id;
 pub mod routes;
 mod schema;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

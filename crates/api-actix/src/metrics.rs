@@ -96,6 +96,8 @@ pub fn server(listener: TcpListener, store: Store) -> anyhow::Result<Server> {
             .route("/metrics", web::get().to(render))
     })
     .workers(1)
+    // Stopped by `Application::run_until_stopped` once the API has stopped.
+    .disable_signals()
     .listen(listener)?
     .shutdown_timeout(1)
     .run())

@@ -20,6 +20,7 @@ use secrecy::ExposeSecret;
 use crate::config::{AuthSettings, Settings};
 use crate::middleware::{RateLimiter, deadline, request_context};
 use crate::routes::routes;
+use crate::shutdown::{Draining, Shutdown};
 use crate::state::AppState;
 
 /// How often expired idempotency keys are purged.
@@ -58,6 +59,7 @@ pub fn app_state(store: &Store, auth: &AuthSettings) -> anyhow::Result<AppState>
         verifier: Arc::new(verifier(auth)?),
         readiness: Arc::new(store.clone()),
         cookie_name: auth.cookie_name.as_str().into(),
+        draining: Draining::default(),
     })
 }
 
@@ -98,6 +100,7 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics: Option<(u16, Server)>,
+    shutdown: Shutdown,
 }
 
 impl Application {
@@ -132,6 +135,7 @@ impl Application {
         let origins = settings.cors_origins.clone();
         // Twice the wait for a connection: time to get one, and as long again to use it.
         let limit = settings.database.acquire_timeout * 2;
+        let draining = state.draining.clone();
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
             App::new()
@@ -142,13 +146,16 @@ impl Application {
                 .wrap(from_fn(request_context))
         })
         .listen(listener)?
-        // SIGTERM and ctrl-c stop accepting, then let requests in flight finish.
+        // Signals are ours (`shutdown`): SIGTERM drains before actix stops accepting.
+        .disable_signals()
         .shutdown_timeout(30)
         .run();
+        let shutdown = Shutdown::new(server.handle(), draining, settings.shutdown_delay);
         Ok(Self {
             port,
             server,
             metrics,
+            shutdown,
         })
     }
 
@@ -162,8 +169,15 @@ impl Application {
         self.metrics.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until SIGTERM or ctrl-c; the metrics listener stops with the API.
+    /// What stops this server as SIGTERM does (for tests and embedders).
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM or ctrl-c (see [`crate::shutdown`]); the metrics listener stops
+    /// with the API.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tokio::spawn(self.shutdown.on_signal());
         let Some((_, metrics)) = self.metrics else {
             return self.server.await;
         };

@@ -6,6 +6,8 @@ use domain::auth::TokenVerifier;
 use domain::task::TaskService;
 use domain::user::UserService;
 
+use crate::shutdown::Draining;
+
 /// Whether the server can serve requests that need the database.
 #[async_trait::async_trait]
 pub trait Readiness: Send + Sync + 'static {
@@ -33,4 +35,6 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// Cookie read when there is no `Authorization` header.
     pub cookie_name: Arc<str>,
+    /// Set once a stop has begun: `/ready` fails and responses close their connections.
+    pub draining: Draining,
 }

@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
 use anyhow::anyhow;
 use api_actix::routes::routes;
+use api_actix::shutdown::Draining;
 use api_actix::state::{AppState, Readiness};
 use domain::auth::{AuthError, MockTokenVerifier};
 use domain::clock::SystemClock;
@@ -54,6 +55,7 @@ impl Ports {
             verifier: Arc::new(self.verifier),
             readiness: Arc::new(Ready(self.ready)),
             cookie_name: "access_token".into(),
+            draining: Draining::default(),
         }
     }
 }

@@ -18,13 +18,18 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(StatusResponse { status: "ok" })
 }
 
-/// Readiness: the database answers within two seconds.
+/// Readiness: the database answers within two seconds, and no stop has begun.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = StatusResponse),
         (status = 503, description = "The database does not answer", body = crate::error::Problem),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.draining.is_on() {
+        return Err(ApiError::Unavailable(anyhow::anyhow!(
+            "draining before a stop"
+        )));
+    }
     match tokio::time::timeout(READY_TIMEOUT, state.readiness.is_ready()).await {
         Ok(true) => Ok(HttpResponse::Ok().json(StatusResponse { status: "ready" })),
         Ok(false) => Err(ApiError::Unavailable(anyhow::anyhow!(

@@ -3,15 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
 use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::request_id::REQUEST_ID;
+use crate::state::AppState;
 
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -80,6 +82,17 @@ pub async fn request_context(
     };
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    // While draining, no connection is kept for another request that could be cut off.
+    if response
+        .request()
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.draining.is_on())
+    {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
     }
     let status = response.status().as_u16();
     let route = response.request().match_pattern();

@@ -1,0 +1,73 @@
+//! Stopping without leaving a request unanswered. A stop first *drains* for
+//! `SHUTDOWN_DELAY_SECS`: `/ready` answers 503, so a load balancer stops routing here, and every
+//! response closes its connection, so clients open new ones (which land elsewhere) instead of
+//! reusing one that the server is about to close. Then the server stops accepting and finishes
+//! the requests in flight (at most 30 s). SIGTERM, an orchestrator's stop, drains first; ctrl-c
+//! at a terminal stops at once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+
+/// Whether the server is draining, shared by the shutdown and the requests it changes.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// `true` once a stop has begun.
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn start(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Stops one server: drains, then stops accepting and lets requests in flight finish.
+#[derive(Clone)]
+pub struct Shutdown {
+    handle: ServerHandle,
+    draining: Draining,
+    delay: Duration,
+}
+
+impl Shutdown {
+    pub(crate) fn new(handle: ServerHandle, draining: Draining, delay: Duration) -> Self {
+        Self {
+            handle,
+            draining,
+            delay,
+        }
+    }
+
+    /// What SIGTERM does: drains for the configured delay, then stops gracefully.
+    pub async fn graceful(&self) {
+        self.drain_for(self.delay).await;
+    }
+
+    async fn drain_for(&self, delay: Duration) {
+        self.draining.start();
+        tracing::info!(delay_secs = delay.as_secs(), "draining before the stop");
+        tokio::time::sleep(delay).await;
+        self.handle.stop(true).await;
+    }
+
+    /// Waits for SIGTERM (drain, then stop) or SIGINT (stop at once).
+    pub(crate) async fn on_signal(self) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot listen for SIGTERM and SIGINT; stop the process with SIGKILL");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => self.graceful().await,
+            _ = int.recv() => self.drain_for(Duration::ZERO).await,
+        }
+    }
+}
