@@ -149,14 +149,22 @@ pub(crate) fn single_line(
     min: usize,
     max: usize,
 ) -> Result<(), FieldError> {
-    let len = text.chars().count();
+    // One pass; ASCII text (most of it) is judged byte by byte. Stored titles and tags are
+    // parsed again for every row a listing reads, so this is on the hot path.
+    let (len, control) = if text.is_ascii() {
+        (text.len(), text.bytes().any(|b| b.is_ascii_control()))
+    } else {
+        text.chars().fold((0, false), |(len, control), c| {
+            (len + 1, control || c.is_control())
+        })
+    };
     if !(min..=max).contains(&len) {
         return Err(FieldError::new(
             field,
             format!("must be {min} to {max} characters"),
         ));
     }
-    if text.chars().any(char::is_control) {
+    if control {
         return Err(FieldError::new(
             field,
             "must not contain control characters",
