@@ -108,51 +108,72 @@ impl Balancer {
     }
 }
 
-/// Takes instances whose `/ready` fails out of rotation until `stop` is set.
-fn health_checks(
-    balancer: &std::sync::Arc<Balancer>,
-    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> tokio::task::JoinHandle<()> {
-    let (balancer, stop) = (balancer.clone(), stop.clone());
-    tokio::spawn(async move {
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let instances = balancer.instances.read().await.clone();
-            for address in instances {
-                let ready = balancer
-                    .client
-                    .get(format!("{address}/ready"))
-                    .timeout(std::time::Duration::from_millis(200))
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == 200);
-                if !ready {
-                    balancer.instances.write().await.retain(|a| *a != address);
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    })
+/// Clients sending requests through a balancer, and its health checks, until finished.
+struct Load {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    outcomes: std::sync::Arc<std::sync::Mutex<Outcomes>>,
 }
 
-/// Runs `clients` loops of requests until `stop` is set.
-fn load(
-    balancer: &std::sync::Arc<Balancer>,
-    outcomes: &std::sync::Arc<std::sync::Mutex<Outcomes>>,
-    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
-    clients: usize,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    (0..clients)
-        .map(|client| {
-            let (balancer, outcomes, stop) = (balancer.clone(), outcomes.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut n = client;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    balancer.send(n, &outcomes).await;
-                    n += clients;
-                }
+impl Load {
+    /// `clients` loops of requests through `balancer`, which checks `/ready` every 100 ms and
+    /// takes instances that fail it out of rotation.
+    fn start(balancer: &std::sync::Arc<Balancer>, clients: usize) -> Self {
+        let stop = std::sync::Arc::<std::sync::atomic::AtomicBool>::default();
+        let outcomes = std::sync::Arc::<std::sync::Mutex<Outcomes>>::default();
+        let mut tasks: Vec<_> = (0..clients)
+            .map(|client| {
+                let (balancer, outcomes, stop) = (balancer.clone(), outcomes.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut n = client;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        balancer.send(n, &outcomes).await;
+                        n += clients;
+                    }
+                })
             })
-        })
-        .collect()
+            .collect();
+        let (balancer, checking) = (balancer.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !checking.load(std::sync::atomic::Ordering::Relaxed) {
+                let instances = balancer.instances.read().await.clone();
+                for address in instances {
+                    let ready = balancer
+                        .client
+                        .get(format!("{address}/ready"))
+                        .timeout(std::time::Duration::from_millis(200))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status() == 200);
+                    if !ready {
+                        balancer.instances.write().await.retain(|a| *a != address);
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }));
+        Self {
+            tasks,
+            stop,
+            outcomes,
+        }
+    }
+
+    /// Stops the clients and checks what they saw: every request answered, no error status.
+    async fn finish(self) -> Outcomes {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+        let outcomes = std::mem::take(&mut *self.outcomes.lock().unwrap());
+        assert!(outcomes.unanswered.is_empty(), "{:?}", outcomes.unanswered);
+        assert!(
+            outcomes.statuses.iter().all(|s| *s == 200),
+            "{:?}",
+            outcomes.statuses
+        );
+        outcomes
+    }
 }
 
 /// Starts an instance on `db`, draining for one second when stopped.
@@ -188,25 +209,12 @@ async fn a_stop_under_load_answers_every_request_it_took_and_loses_no_write() {
     };
     let (address, shutdown) = instance(&db).await;
     let balancer = std::sync::Arc::new(Balancer::new(vec![address]));
-    let outcomes = std::sync::Arc::default();
-    let stop = std::sync::Arc::default();
 
-    let mut clients = load(&balancer, &outcomes, &stop, 16);
-    clients.push(health_checks(&balancer, &stop));
+    let load = Load::start(&balancer, 16);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     shutdown.graceful().await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for client in clients {
-        client.await.unwrap();
-    }
+    let outcomes = load.finish().await;
 
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
-    assert!(outcomes.unanswered.is_empty(), "{:?}", outcomes.unanswered);
-    assert!(
-        outcomes.statuses.iter().all(|s| *s == 200),
-        "{:?}",
-        outcomes.statuses
-    );
     assert!(
         outcomes.created.len() > 16,
         "the load ran: {}",
@@ -223,12 +231,9 @@ async fn a_rolling_restart_under_load_gives_no_5xx_and_loses_nothing() {
     };
     let (first, first_stop) = instance(&db).await;
     let (second, second_stop) = instance(&db).await;
-    let balancer = std::sync::Arc::new(Balancer::new(vec![first.clone(), second.clone()]));
-    let outcomes = std::sync::Arc::default();
-    let stop = std::sync::Arc::default();
+    let balancer = std::sync::Arc::new(Balancer::new(vec![first, second]));
 
-    let mut clients = load(&balancer, &outcomes, &stop, 8);
-    clients.push(health_checks(&balancer, &stop));
+    let load = Load::start(&balancer, 8);
     for old_stop in [first_stop, second_stop] {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         // Its `/ready` fails at once; the balancer stops routing to it within 100 ms.
@@ -237,18 +242,8 @@ async fn a_rolling_restart_under_load_gives_no_5xx_and_loses_nothing() {
         balancer.instances.write().await.push(new);
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for client in clients {
-        client.await.unwrap();
-    }
+    let outcomes = load.finish().await;
 
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
-    assert!(outcomes.unanswered.is_empty(), "{:?}", outcomes.unanswered);
-    assert!(
-        outcomes.statuses.iter().all(|s| *s == 200),
-        "{:?}",
-        outcomes.statuses
-    );
     let live = balancer.instances.read().await[0].clone();
     assert_all_stored(&live, &outcomes).await;
 }
