@@ -58,7 +58,7 @@ pub enum ApiError {
         /// Whole seconds until a request is allowed.
         retry_after: u64,
     },
-    /// The database is unreachable; the cause is for the log only.
+    /// The database is unreachable, or the server is draining; the cause is for the log only.
     #[error("the service is temporarily unavailable; retry shortly")]
     Unavailable(#[source] anyhow::Error),
     /// Anything else; the cause is for the log only.
@@ -186,7 +186,7 @@ impl ResponseError for ApiError {
                 tracing::error!(error.cause_chain = ?cause, request_id, "request failed");
             }
             Self::Unavailable(cause) => {
-                tracing::warn!(error.cause_chain = ?cause, request_id, "database unavailable");
+                tracing::warn!(error.cause_chain = ?cause, request_id, "unavailable");
             }
             _ => {}
         }
