@@ -244,8 +244,8 @@ async fn a_rolling_restart_under_load_gives_no_5xx_and_loses_nothing() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let outcomes = load.finish().await;
 
-    let live = balancer.instances.read().await[0].clone();
-    assert_all_stored(&live, &outcomes).await;
+    let (after, _) = instance(&db).await;
+    assert_all_stored(&after, &outcomes).await;
 }
 
 /// The real process and the real signal: SIGTERM drains (`/ready` fails, `/health` holds) for
