@@ -22,7 +22,7 @@ pub async fn health() -> HttpResponse {
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = StatusResponse),
-        (status = 503, description = "The database does not answer", body = crate::error::Problem),
+        (status = 503, description = "The database does not answer, or the server is draining before a stop", body = crate::error::Problem),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if state.draining.is_on() {

@@ -76,8 +76,8 @@ impl Modify for SecuritySchemes {
 
 /// Documents what every operation may answer besides its own successes, once, instead of in
 /// each handler's annotation: errors are `application/problem+json`; every `/api` operation
-/// may answer 401, 429, 500 and 503; with `{user_id}` also 403; with `{id}` also 400 (a
-/// malformed conditional header) and 404; with a body also 413, 415 and 422.
+/// may answer 400 (a malformed or repeated header), 401, 429, 500 and 503; with `{user_id}`
+/// also 403; with `{id}` also 404; with a body also 413, 415 and 422.
 struct ProblemResponses;
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -110,6 +110,10 @@ fn document_problems(path: &str, operation: &mut Operation) {
     if path.starts_with("/api/") {
         common.extend([
             (
+                "400",
+                "A malformed or repeated header: two tokens, or a bad `If-Match`, `If-None-Match` or `Idempotency-Key`",
+            ),
+            (
                 "401",
                 "No token, or a token refused (`WWW-Authenticate` says why)",
             ),
@@ -125,10 +129,7 @@ fn document_problems(path: &str, operation: &mut Operation) {
         common.push(("403", "The path names another user than the token's"));
     }
     if path.contains("{id}") {
-        common.extend([
-            ("400", "A malformed `If-Match` or `If-None-Match`"),
-            ("404", "No such task for this user"),
-        ]);
+        common.push(("404", "No such task for this user"));
     }
     if operation.request_body.is_some() {
         common.extend([
