@@ -37,11 +37,7 @@ pub(super) fn precondition(req: &HttpRequest) -> Result<Option<Version>, ApiErro
     match header::IfMatch::parse(req).map_err(|_| bad())? {
         header::IfMatch::Any => Ok(None),
         header::IfMatch::Items(tags) => match tags.as_slice() {
-            [tag] if !tag.weak => tag
-                .tag()
-                .parse()
-                .ok()
-                .and_then(Version::new)
+            [tag] if !tag.weak => version_named(tag)
                 .map(Some)
                 .ok_or(ApiError::PreconditionFailed),
             [_] => Err(ApiError::PreconditionFailed),
@@ -60,7 +56,9 @@ impl IfNoneMatch {
             None => false,
             Some(header::IfNoneMatch::Any) => true,
             // Weak comparison: the opaque tags are equal, whether either is weak or not.
-            Some(header::IfNoneMatch::Items(tags)) => tags.iter().any(|tag| names(tag, current)),
+            Some(header::IfNoneMatch::Items(tags)) => {
+                tags.iter().any(|tag| version_named(tag) == Some(current))
+            }
         }
     }
 }
@@ -70,19 +68,19 @@ impl FromRequest for IfNoneMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = if req.headers().contains_key(header::IF_NONE_MATCH) {
+        if !req.headers().contains_key(header::IF_NONE_MATCH) {
+            return ready(Ok(Self(None)));
+        }
+        ready(
             match header::IfNoneMatch::parse(req) {
-                Ok(header::IfNoneMatch::Items(tags)) if tags.is_empty() => None,
-                Ok(value) => Some(Some(value)),
-                Err(_) => None,
+                Ok(header::IfNoneMatch::Items(tags)) if tags.is_empty() => Err(()),
+                Ok(value) => Ok(Self(Some(value))),
+                Err(_) => Err(()),
             }
-            .ok_or_else(|| {
+            .map_err(|()| {
                 ApiError::BadRequest("If-None-Match must be * or entity tags such as \"3\"".into())
-            })
-        } else {
-            Ok(None)
-        };
-        ready(parsed.map(Self))
+            }),
+        )
     }
 }
 
@@ -91,13 +89,14 @@ pub fn etag(version: Version) -> String {
     format!("\"{}\"", version.get())
 }
 
-/// Whether `tag`'s opaque text is the decimal form of `version`, compared without formatting
-/// it: digits only, no leading zero.
-fn names(tag: &EntityTag, version: Version) -> bool {
+/// The version a tag names: its opaque text is exactly the decimal form [`etag`] writes
+/// (digits only, no sign, no leading zero), so that comparing versions compares the tags.
+fn version_named(tag: &EntityTag) -> Option<Version> {
     let text = tag.tag();
-    !text.starts_with('0')
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && text.parse::<i64>() == Ok(version.get())
+    if text.starts_with('0') || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().and_then(Version::new)
 }
 
 /// The `Idempotency-Key` header, if sent.
@@ -133,12 +132,13 @@ mod tests {
 
     #[test]
     fn a_tag_names_a_version_only_in_its_plain_decimal_form() {
-        let three = Version::new(3).unwrap();
-        assert!(names(&EntityTag::new_strong("3".into()), three));
-        assert!(names(&EntityTag::new_weak("3".into()), three));
-        for other in ["03", "+3", "4", "", "3a"] {
-            assert!(
-                !names(&EntityTag::new_strong(other.into()), three),
+        let three = Version::new(3);
+        assert_eq!(version_named(&EntityTag::new_strong("3".into())), three);
+        assert_eq!(version_named(&EntityTag::new_weak("3".into())), three);
+        for other in ["03", "+3", "0", "", "3a", "-1"] {
+            assert_eq!(
+                version_named(&EntityTag::new_strong(other.into())),
+                None,
                 "{other}"
             );
         }
