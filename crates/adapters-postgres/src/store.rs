@@ -165,7 +165,8 @@ impl Store {
             .await
             .map_err(|e| {
                 DbErr::Custom(format!(
-                    "another instance held the migration lock for over {} s: {e}",
+                    "cannot take the migration lock (another instance may be migrating; the wait \
+                     is {} s at most): {e}",
                     MIGRATION_LOCK_TIMEOUT.as_secs()
                 ))
             })?;

@@ -75,8 +75,8 @@ pub async fn request_context(
             if let Ok(value) = HeaderValue::from_str(&id) {
                 problem.headers_mut().insert(X_REQUEST_ID, value);
             }
-            let status = problem.status().as_u16();
-            crate::metrics::record_request(&method, "-", status, started.elapsed());
+            let elapsed = started.elapsed();
+            crate::metrics::record_request(&method, "-", problem.status().as_u16(), elapsed);
             return Err(Rendered::from(problem).into());
         }
     };
@@ -94,15 +94,15 @@ pub async fn request_context(
             .head_mut()
             .set_connection_type(ConnectionType::Close);
     }
-    let status = response.status().as_u16();
+    let (status, elapsed) = (response.status().as_u16(), started.elapsed());
     let route = response.request().match_pattern();
     let route = route.as_deref().unwrap_or("-");
     span.record("route", route);
-    crate::metrics::record_request(&method, route, status, started.elapsed());
+    crate::metrics::record_request(&method, route, status, elapsed);
     span.in_scope(|| {
         tracing::info!(
             status,
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request finished"
         );
     });
