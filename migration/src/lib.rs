@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_users;
 mod m20260101_000002_create_tasks;
 mod m20260101_000003_create_idempotency_keys;
+mod m20261126_000004_create_lists;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_users::Migration),
             Box::new(m20260101_000002_create_tasks::Migration),
             Box::new(m20260101_000003_create_idempotency_keys::Migration),
+            Box::new(m20261126_000004_create_lists::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use domain::idempotency::{
     StoredResponse,
 };
 use domain::repo::RepoError;
-use domain::task::{TaskId, Version};
+use domain::task::Version;
 use domain::user::UserId;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
@@ -46,9 +46,9 @@ fn outcome(row: record::Model, fingerprint: &Fingerprint) -> Result<Reservation,
     if row.fingerprint != fingerprint.as_str() {
         return Ok(Reservation::Mismatch);
     }
-    match (row.task_id, row.version, row.body) {
-        (Some(task_id), Some(version), Some(body)) => Ok(Reservation::Replay(StoredResponse {
-            task_id: TaskId::from(task_id),
+    match (row.resource_id, row.version, row.body) {
+        (Some(resource), Some(version), Some(body)) => Ok(Reservation::Replay(StoredResponse {
+            resource,
             version: Version::new(version)
                 .ok_or_else(|| RepoError::Unexpected(anyhow!("stored version below 1")))?,
             body,
@@ -71,7 +71,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
             owner: Set(owner.as_str().to_owned()),
             key: Set(key.as_str().to_owned()),
             fingerprint: Set(fingerprint.as_str().to_owned()),
-            task_id: Set(None),
+            resource_id: Set(None),
             version: Set(None),
             body: Set(None),
             created_at: Set(now),
@@ -125,10 +125,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
         response: &StoredResponse,
     ) -> Result<(), RepoError> {
         record::Entity::update_many()
-            .col_expr(
-                record::Column::TaskId,
-                Expr::value(*response.task_id.as_uuid()),
-            )
+            .col_expr(record::Column::ResourceId, Expr::value(response.resource))
             .col_expr(record::Column::Version, Expr::value(response.version.get()))
             .col_expr(record::Column::Body, Expr::value(response.body.clone()))
             .filter(this_key(owner, key))

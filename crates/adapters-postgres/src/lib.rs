@@ -5,14 +5,17 @@
 mod entity;
 mod error;
 mod idempotency_store;
+mod list_repository;
 mod sql;
 mod store;
 mod task_repository;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod user_repository;
+mod write;
 
 pub use idempotency_store::SeaIdempotencyStore;
+pub use list_repository::SeaListRepository;
 pub use store::{DbSettings, MigrationState, PoolUse, Store};
 pub use task_repository::SeaTaskRepository;
 pub use user_repository::SeaUserRepository;

@@ -2,13 +2,17 @@
 
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
+use domain::list::ListId;
+use domain::position::{Position, Slot};
 use domain::repo::RepoError;
 use domain::task::{
-    Completion, DueDate, Priority, PriorityCounts, SortKey, SortOrder, StatusFilter, Tags, Task,
-    TaskDescription, TaskId, TaskPage, TaskQuery, TaskRecord, TaskRepository, TaskStats, TaskTitle,
-    Version,
+    Completion, Destination, DueDate, ListFilter, ParentFacts, ParentFilter, Priority,
+    PriorityCounts, SortKey, SortOrder, StatusFilter, SubtaskCounts, Tags, Task, TaskDescription,
+    TaskId, TaskPage, TaskQuery, TaskRecord, TaskRepository, TaskStats, TaskTitle, Version,
+    check_can_become_subtask,
 };
 use domain::user::UserId;
+use domain::validation::FieldError;
 use sea_orm::sea_query::{
     CaseStatement, Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr,
 };
@@ -18,10 +22,11 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
-use crate::entity::{task, task_tag};
+use crate::entity::{list, task, task_tag};
 use crate::error::translate;
 use crate::sql::{contains_pattern, timestamp};
 use crate::store::Store;
+use crate::write::OwnerWrite;
 
 /// Tasks in the `tasks` and `task_tags` tables.
 #[derive(Debug, Clone)]
@@ -96,6 +101,14 @@ fn to_domain(row: task::Model) -> Result<Task, RepoError> {
             .ok_or_else(|| corrupt("priority"))?,
         tags: Tags::parse(&tags).map_err(|_| corrupt("tags"))?,
         due_date: row.due_date.map(DueDate::new),
+        list: row.list_id.map(ListId::from),
+        parent: row.parent_id.map(TaskId::from),
+        position: Position::parse(&row.position).map_err(|_| corrupt("position"))?,
+        subtasks: SubtaskCounts {
+            total: u32::try_from(row.subtask_count).map_err(|_| corrupt("subtask count"))?,
+            completed: u32::try_from(row.completed_subtask_count)
+                .map_err(|_| corrupt("subtask count"))?,
+        },
         version: Version::new(row.version).ok_or_else(|| corrupt("version"))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -135,10 +148,19 @@ fn to_active(task: &Task) -> task::ActiveModel {
         priority: Set(priority_code(task.priority())),
         tags: Set(tags_json(task)),
         due_date: Set(task.due_date().map(DueDate::at)),
+        list_id: Set(task.list().map(|l| *l.as_uuid())),
+        parent_id: Set(task.parent().map(|p| *p.as_uuid())),
+        position: Set(task.position().as_str().to_owned()),
+        subtask_count: Set(count_column(task.subtasks().total)),
+        completed_subtask_count: Set(count_column(task.subtasks().completed)),
         version: Set(task.version().get()),
         created_at: Set(task.created_at()),
         updated_at: Set(task.updated_at()),
     }
+}
+
+fn count_column(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
 }
 
 /// Writes the tag rows of a task, replacing any it had.
@@ -147,6 +169,11 @@ async fn write_tags(db: &impl ConnectionTrait, task: &Task) -> Result<(), sea_or
         .filter(task_tag::Column::TaskId.eq(*task.id().as_uuid()))
         .exec(db)
         .await?;
+    insert_tags(db, task).await
+}
+
+/// Writes the tag rows of a task that has none yet.
+async fn insert_tags(db: &impl ConnectionTrait, task: &Task) -> Result<(), sea_orm::DbErr> {
     let rows = tag_rows(task);
     if !rows.is_empty() {
         task_tag::Entity::insert_many(rows).exec(db).await?;
@@ -176,6 +203,16 @@ fn listing_filter(backend: DbBackend, owner: &UserId, query: &TaskQuery) -> sea_
     }
     if let Some(priority) = query.priority {
         filter = filter.add(task::Column::Priority.eq(priority_code(priority)));
+    }
+    if let Some(list) = query.list {
+        filter = filter.add(in_list(list.list()));
+    }
+    match query.parent {
+        None => {}
+        Some(ParentFilter::TopLevel) => filter = filter.add(task::Column::ParentId.is_null()),
+        Some(ParentFilter::Of(parent)) => {
+            filter = filter.add(task::Column::ParentId.eq(*parent.as_uuid()));
+        }
     }
     let due = || timestamp(backend, Expr::col(task::Column::DueDate));
     if let Some(before) = query.due_before {
@@ -210,6 +247,8 @@ fn sort_expr(backend: DbBackend, key: SortKey) -> SimpleExpr {
         SortKey::Title => Func::lower(Expr::col(task::Column::Title)).into(),
         SortKey::DueDate => timestamp(backend, Expr::col(task::Column::DueDate)),
         SortKey::Priority => Expr::col(task::Column::Priority),
+        // Ordered by `position_order` instead.
+        SortKey::Position => Expr::col(task::Column::Position),
     }
 }
 
@@ -227,17 +266,257 @@ fn count(value: Option<i64>) -> u64 {
     value.and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
 }
 
+fn rule(field: &str, message: &str) -> RepoError {
+    RepoError::Rule(FieldError::new(field, message))
+}
+
+/// The tasks of one list (or the inbox).
+fn in_list(list: Option<ListId>) -> SimpleExpr {
+    match list {
+        Some(list) => task::Column::ListId.eq(*list.as_uuid()),
+        None => task::Column::ListId.is_null(),
+    }
+}
+
+/// One owner's siblings: the tasks of one list (or the inbox) under one parent (or top-level).
+fn siblings(owner: &UserId, list: Option<ListId>, parent: Option<TaskId>) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(task::Column::Owner.eq(owner.as_str()))
+        .add(in_list(list))
+        .add(match parent {
+            Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
+            None => task::Column::ParentId.is_null(),
+        })
+}
+
+/// The greatest (`Func::max`) or least (`Func::min`) position among the tasks matching
+/// `filter`, if any.
+async fn extreme_position(
+    db: &impl ConnectionTrait,
+    greatest: bool,
+    filter: sea_orm::Condition,
+) -> Result<Option<Position>, RepoError> {
+    let column = Expr::col(task::Column::Position);
+    let aggregate = if greatest {
+        Func::max(column)
+    } else {
+        Func::min(column)
+    };
+    let found = task::Entity::find()
+        .select_only()
+        .expr_as(aggregate, "position")
+        .filter(filter)
+        .into_tuple::<Option<String>>()
+        .one(db)
+        .await
+        .map_err(translate)?
+        .flatten();
+    found
+        .map(|raw| Position::parse(&raw).map_err(|_| corrupt("position")))
+        .transpose()
+}
+
+/// What the placement rules need to know of the owner's task `id`, if it exists.
+async fn parent_facts(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    id: TaskId,
+) -> Result<Option<ParentFacts>, RepoError> {
+    let row = task::Entity::find()
+        .select_only()
+        .columns([task::Column::ParentId, task::Column::ListId])
+        .column(task::Column::SubtaskCount)
+        .filter(owned(owner, id))
+        .into_tuple::<(Option<uuid::Uuid>, Option<uuid::Uuid>, i32)>()
+        .one(db)
+        .await
+        .map_err(translate)?;
+    row.map(|(parent, list, subtasks)| {
+        Ok(ParentFacts {
+            parent: parent.map(TaskId::from),
+            list: list.map(ListId::from),
+            subtasks: u32::try_from(subtasks).map_err(|_| corrupt("subtask count"))?,
+        })
+    })
+    .transpose()
+}
+
+/// Refuses a list that is not the owner's.
+async fn check_list(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    list: Option<ListId>,
+) -> Result<(), RepoError> {
+    let Some(list) = list else { return Ok(()) };
+    let found = list::Entity::find()
+        .select_only()
+        .column(list::Column::Id)
+        .filter(list::Column::Owner.eq(owner.as_str()))
+        .filter(list::Column::Id.eq(*list.as_uuid()))
+        .into_tuple::<uuid::Uuid>()
+        .one(db)
+        .await
+        .map_err(translate)?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(rule("list_id", "no such list")),
+    }
+}
+
+/// Sets the subtask counts of these parents from their subtasks as they are now. Exact
+/// because it runs in an [`OwnerWrite`]: no other write of the owner's changes a family
+/// between this statement and the commit.
+async fn recount(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    parents: impl IntoIterator<Item = uuid::Uuid>,
+) -> Result<(), RepoError> {
+    let parents: Vec<uuid::Uuid> = parents.into_iter().collect();
+    if parents.is_empty() {
+        return Ok(());
+    }
+    let subtasks = |only_completed: &str| {
+        Expr::cust(format!(
+            "(SELECT COUNT(*) FROM tasks s \
+             WHERE s.owner = tasks.owner AND s.parent_id = tasks.id{only_completed})"
+        ))
+    };
+    task::Entity::update_many()
+        .col_expr(task::Column::SubtaskCount, subtasks(""))
+        .col_expr(
+            task::Column::CompletedSubtaskCount,
+            subtasks(" AND s.completed"),
+        )
+        .filter(task::Column::Owner.eq(owner.as_str()))
+        .filter(task::Column::Id.is_in(parents))
+        .exec(db)
+        .await
+        .map_err(translate)?;
+    Ok(())
+}
+
+/// The contract's family rules after a task's completion may have changed: a subtask's
+/// parent is recounted; a completed top-level task completes its pending subtasks, with its
+/// own `completed_at`. Returns whether the task's own counts changed.
+async fn settle_family(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    row: &task::Model,
+    now: OffsetDateTime,
+) -> Result<bool, RepoError> {
+    if let Some(parent) = row.parent_id {
+        recount(db, owner, [parent]).await?;
+        return Ok(false);
+    }
+    if !row.completed || row.completed_subtask_count >= row.subtask_count {
+        return Ok(false);
+    }
+    task::Entity::update_many()
+        .col_expr(task::Column::Completed, Expr::value(true))
+        .col_expr(task::Column::CompletedAt, Expr::value(row.completed_at))
+        .col_expr(
+            task::Column::Version,
+            Expr::col(task::Column::Version).add(1),
+        )
+        .col_expr(task::Column::UpdatedAt, Expr::value(now))
+        .filter(task::Column::Owner.eq(owner.as_str()))
+        .filter(task::Column::ParentId.eq(row.id))
+        .filter(task::Column::Completed.eq(false))
+        .exec(db)
+        .await
+        .map_err(translate)?;
+    recount(db, owner, [row.id]).await?;
+    Ok(true)
+}
+
+/// A top-level task whose subtasks are all completed (or that has none): changing its state
+/// touches no other row, so it needs no owner lock.
+fn alone() -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(task::Column::ParentId.is_null())
+        .add(
+            Expr::col(task::Column::SubtaskCount)
+                .eq(Expr::col(task::Column::CompletedSubtaskCount)),
+        )
+}
+
+/// The new state of a completion change, computed in the statement from the stored one, so
+/// that concurrent toggles serialise in the database and none is lost.
+fn completion_update(change: Completion, now: OffsetDateTime) -> sea_orm::UpdateMany<task::Entity> {
+    use task::Column::{Completed, CompletedAt, UpdatedAt, Version as Ver};
+    let (target, unchanged): (SimpleExpr, SimpleExpr) = match change {
+        Completion::Toggle => (Expr::col(Completed).not(), Expr::value(false)),
+        Completion::Set(value) => (Expr::value(value), Expr::col(Completed).eq(value)),
+    };
+    let if_changed = |then: SimpleExpr, column: task::Column| -> SimpleExpr {
+        CaseStatement::new()
+            .case(unchanged.clone(), Expr::col(column))
+            .finally(then)
+            .into()
+    };
+    let completed_at: SimpleExpr = CaseStatement::new()
+        .case(unchanged.clone(), Expr::col(CompletedAt))
+        .case(target.clone(), Expr::value(now))
+        .finally(Expr::value(None::<OffsetDateTime>))
+        .into();
+    task::Entity::update_many()
+        .col_expr(Completed, target)
+        .col_expr(CompletedAt, completed_at)
+        .col_expr(Ver, if_changed(Expr::col(Ver).add(1), Ver))
+        .col_expr(UpdatedAt, if_changed(Expr::value(now), UpdatedAt))
+}
+
+/// The order `sort=position` draws: the inbox, then the lists in their order; in each, the
+/// top-level tasks in their order, each followed by its subtasks in theirs. Every key is a
+/// column or a lookup by primary key, so a page is one statement.
+fn position_order(select: sea_orm::Select<task::Entity>) -> sea_orm::Select<task::Entity> {
+    [
+        "tasks.list_id IS NOT NULL",
+        "(SELECT l.position FROM lists l WHERE l.id = tasks.list_id)",
+        "tasks.list_id",
+        "COALESCE((SELECT p.position FROM tasks p WHERE p.id = tasks.parent_id), tasks.position)",
+        "COALESCE(tasks.parent_id, tasks.id)",
+        "tasks.parent_id IS NOT NULL",
+        "tasks.position",
+        "tasks.id",
+    ]
+    .into_iter()
+    .fold(select, |select, key| {
+        select.order_by(Expr::cust(key), Order::Asc)
+    })
+}
+
 #[async_trait]
 impl TaskRepository for SeaTaskRepository {
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
-    async fn insert(&self, task: &Task) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(translate)?;
-        task::Entity::insert(to_active(task))
-            .exec_without_returning(&txn)
+    async fn insert(&self, task: &Task) -> Result<Task, RepoError> {
+        let owner = task.owner();
+        let write = OwnerWrite::begin(&self.db, owner)
             .await
             .map_err(translate)?;
-        write_tags(&txn, task).await.map_err(translate)?;
-        txn.commit().await.map_err(translate)
+        let db = write.txn();
+        if let Some(parent) = task.parent() {
+            parent_facts(db, owner, parent)
+                .await?
+                .ok_or_else(|| rule("parent_id", "no such task"))?
+                .accepts(task.list(), true)
+                .map_err(RepoError::Rule)?;
+        } else {
+            check_list(db, owner, task.list()).await?;
+        }
+        let last = extreme_position(db, true, siblings(owner, task.list(), task.parent())).await?;
+        let position = Position::between(last.as_ref(), None).ok_or_else(|| corrupt("position"))?;
+        let task = task.clone().placed(position);
+        task::Entity::insert(to_active(&task))
+            .exec_without_returning(db)
+            .await
+            .map_err(translate)?;
+        insert_tags(db, &task).await.map_err(translate)?;
+        if let Some(parent) = task.parent() {
+            recount(db, owner, [*parent.as_uuid()]).await?;
+        }
+        write.commit().await.map_err(translate)?;
+        Ok(task)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -252,38 +531,72 @@ impl TaskRepository for SeaTaskRepository {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
-    async fn update(&self, previous: &Task, task: &Task) -> Result<(), RepoError> {
+    async fn update(&self, previous: &Task, task: &Task) -> Result<Task, RepoError> {
         let mut changes = to_active(task);
+        // Placement changes only by a move, counts only with the subtasks: neither is the
+        // update's to write (a count read with `previous` may be stale already).
         changes.id = sea_orm::ActiveValue::NotSet;
         changes.owner = sea_orm::ActiveValue::NotSet;
         changes.created_at = sea_orm::ActiveValue::NotSet;
+        changes.list_id = sea_orm::ActiveValue::NotSet;
+        changes.parent_id = sea_orm::ActiveValue::NotSet;
+        changes.position = sea_orm::ActiveValue::NotSet;
+        changes.subtask_count = sea_orm::ActiveValue::NotSet;
+        changes.completed_subtask_count = sea_orm::ActiveValue::NotSet;
         let update = task::Entity::update_many()
             .set(changes)
             .filter(owned(task.owner(), task.id()))
             .filter(task::Column::Version.eq(previous.version().get()));
-        // Most updates keep the tags: then the row is the whole write, one statement.
+        let family = previous.completed() != task.completed();
         let tags_change = previous.tags() != task.tags();
+        // Most updates touch one row: then the row (and its tags) are the whole write.
+        let alone_update = if family {
+            update.clone().filter(alone())
+        } else {
+            update.clone()
+        };
         let txn = if tags_change {
             Some(self.db.begin().await.map_err(translate)?)
         } else {
             None
         };
         let updated = match &txn {
-            Some(txn) => update.exec(txn).await,
-            None => update.exec(&self.db).await,
+            Some(txn) => alone_update.exec(txn).await,
+            None => alone_update.exec(&self.db).await,
         }
         .map_err(translate)?;
-        if updated.rows_affected == 0 {
-            drop(txn);
+        if updated.rows_affected == 1 {
+            if let Some(txn) = txn {
+                write_tags(&txn, task).await.map_err(translate)?;
+                txn.commit().await.map_err(translate)?;
+            }
+            return Ok(task.clone());
+        }
+        drop(txn);
+        if !family {
             return Err(self.missing_or_stale(task.owner(), task.id()).await);
         }
-        match txn {
-            Some(txn) => {
-                write_tags(&txn, task).await.map_err(translate)?;
-                txn.commit().await.map_err(translate)
-            }
-            None => Ok(()),
+        // A family's write: under the owner's lock, with the cascade.
+        let owner = task.owner();
+        let write = OwnerWrite::begin(&self.db, owner)
+            .await
+            .map_err(translate)?;
+        let Some(row) = update
+            .exec_with_returning(write.txn())
+            .await
+            .map_err(translate)?
+            .into_iter()
+            .next()
+        else {
+            drop(write);
+            return Err(self.missing_or_stale(owner, task.id()).await);
+        };
+        if tags_change {
+            write_tags(write.txn(), task).await.map_err(translate)?;
         }
+        let row = self.settled(&write, owner, row, task.updated_at()).await?;
+        write.commit().await.map_err(translate)?;
+        to_domain(row)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -293,16 +606,22 @@ impl TaskRepository for SeaTaskRepository {
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), RepoError> {
+        let write = OwnerWrite::begin(&self.db, owner)
+            .await
+            .map_err(translate)?;
+        // Its subtasks go with it, by the foreign key's cascade.
         let deleted = task::Entity::delete_many()
             .filter(owned(owner, id))
             .apply_if(expected, |q, v| q.filter(task::Column::Version.eq(v.get())))
-            .exec(&self.db)
+            .exec_with_returning(write.txn())
             .await
             .map_err(translate)?;
-        if deleted.rows_affected == 0 {
+        let Some(row) = deleted.into_iter().next() else {
+            drop(write);
             return Err(self.missing_or_stale(owner, id).await);
-        }
-        Ok(())
+        };
+        recount(write.txn(), owner, row.parent_id).await?;
+        write.commit().await.map_err(translate)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -314,38 +633,37 @@ impl TaskRepository for SeaTaskRepository {
         expected: Option<Version>,
         now: OffsetDateTime,
     ) -> Result<Task, RepoError> {
-        use task::Column::{Completed, CompletedAt, UpdatedAt, Version as Ver};
-        // One statement: the new state is computed from the stored one, so concurrent toggles
-        // serialise in the database and none is lost.
-        let (target, unchanged): (SimpleExpr, SimpleExpr) = match change {
-            Completion::Toggle => (Expr::col(Completed).not(), Expr::value(false)),
-            Completion::Set(value) => (Expr::value(value), Expr::col(Completed).eq(value)),
+        let update = || {
+            completion_update(change, now)
+                .filter(owned(owner, id))
+                .apply_if(expected, |q, v| q.filter(task::Column::Version.eq(v.get())))
         };
-        let if_changed = |then: SimpleExpr, column: task::Column| -> SimpleExpr {
-            CaseStatement::new()
-                .case(unchanged.clone(), Expr::col(column))
-                .finally(then)
-                .into()
-        };
-        let completed_at: SimpleExpr = CaseStatement::new()
-            .case(unchanged.clone(), Expr::col(CompletedAt))
-            .case(target.clone(), Expr::value(now))
-            .finally(Expr::value(None::<OffsetDateTime>))
-            .into();
-        let rows = task::Entity::update_many()
-            .col_expr(Completed, target.clone())
-            .col_expr(CompletedAt, completed_at)
-            .col_expr(Ver, if_changed(Expr::col(Ver).add(1), Ver))
-            .col_expr(UpdatedAt, if_changed(Expr::value(now), UpdatedAt))
-            .filter(owned(owner, id))
-            .apply_if(expected, |q, v| q.filter(Ver.eq(v.get())))
+        // A task alone is one statement; a subtask, or a parent with pending subtasks, is a
+        // family's write.
+        let rows = update()
+            .filter(alone())
             .exec_with_returning(&self.db)
             .await
             .map_err(translate)?;
-        match rows.into_iter().next() {
-            Some(row) => to_domain(row),
-            None => Err(self.missing_or_stale(owner, id).await),
+        if let Some(row) = rows.into_iter().next() {
+            return to_domain(row);
         }
+        let write = OwnerWrite::begin(&self.db, owner)
+            .await
+            .map_err(translate)?;
+        let Some(row) = update()
+            .exec_with_returning(write.txn())
+            .await
+            .map_err(translate)?
+            .into_iter()
+            .next()
+        else {
+            drop(write);
+            return Err(self.missing_or_stale(owner, id).await);
+        };
+        let row = self.settled(&write, owner, row, now).await?;
+        write.commit().await.map_err(translate)?;
+        to_domain(row)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -356,13 +674,18 @@ impl TaskRepository for SeaTaskRepository {
             SortOrder::Desc => Order::Desc,
         };
         let mut select = task::Entity::find().filter(listing_filter(backend, owner, query));
-        if query.sort == SortKey::DueDate {
-            // Undated tasks last, whatever the direction.
-            select = select.order_by(Expr::col(task::Column::DueDate).is_null(), Order::Asc);
+        if query.sort == SortKey::Position {
+            select = position_order(select);
+        } else {
+            if query.sort == SortKey::DueDate {
+                // Undated tasks last, whatever the direction.
+                select = select.order_by(Expr::col(task::Column::DueDate).is_null(), Order::Asc);
+            }
+            select = select
+                .order_by(sort_expr(backend, query.sort), order.clone())
+                .order_by(task::Column::Id, order);
         }
         let statement = select
-            .order_by(sort_expr(backend, query.sort), order.clone())
-            .order_by(task::Column::Id, order)
             .expr_as(Expr::cust("COUNT(*) OVER ()"), "total")
             .limit(u64::from(query.limit))
             .offset(query.offset)
@@ -396,7 +719,118 @@ impl TaskRepository for SeaTaskRepository {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
-    async fn stats(&self, owner: &UserId, now: OffsetDateTime) -> Result<TaskStats, RepoError> {
+    async fn place(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        destination: &Destination,
+        version: Version,
+        now: OffsetDateTime,
+    ) -> Result<Task, RepoError> {
+        let write = OwnerWrite::begin(&self.db, owner)
+            .await
+            .map_err(translate)?;
+        let db = write.txn();
+        let current = task::Entity::find()
+            .filter(owned(owner, id))
+            .one(db)
+            .await
+            .map_err(translate)?
+            .ok_or(RepoError::NotFound)?;
+        if current.version != version.get() {
+            return Err(RepoError::VersionMismatch);
+        }
+        // The rules again, now that no other write of the owner's can run.
+        if let Some(parent) = destination.parent {
+            let joining = current.parent_id != Some(*parent.as_uuid());
+            parent_facts(db, owner, parent)
+                .await?
+                .ok_or_else(|| rule("parent_id", "no such task"))?
+                .accepts(destination.list, joining)
+                .map_err(RepoError::Rule)?;
+            check_can_become_subtask(u32::try_from(current.subtask_count).unwrap_or(u32::MAX))
+                .map_err(RepoError::Rule)?;
+        } else {
+            check_list(db, owner, destination.list).await?;
+        }
+        let others = siblings(owner, destination.list, destination.parent)
+            .add(task::Column::Id.ne(*id.as_uuid()));
+        let (before, after) = match destination.slot {
+            Slot::First => (None, extreme_position(db, false, others).await?),
+            Slot::Last => (extreme_position(db, true, others).await?, None),
+            Slot::After(sibling) => {
+                let before = extreme_position(
+                    db,
+                    true,
+                    others.clone().add(task::Column::Id.eq(*sibling.as_uuid())),
+                )
+                .await?
+                .ok_or_else(|| rule("after", "must be a task among the destination's siblings"))?;
+                let after = extreme_position(
+                    db,
+                    false,
+                    others.add(task::Column::Position.gt(before.as_str())),
+                )
+                .await?;
+                (Some(before), after)
+            }
+        };
+        let position = Position::between(before.as_ref(), after.as_ref())
+            .ok_or_else(|| corrupt("position"))?;
+        let list = destination.list.map(|l| *l.as_uuid());
+        task::Entity::update_many()
+            .col_expr(task::Column::ListId, Expr::value(list))
+            .col_expr(
+                task::Column::ParentId,
+                Expr::value(destination.parent.map(|p| *p.as_uuid())),
+            )
+            .col_expr(task::Column::Position, Expr::value(position.as_str()))
+            .col_expr(
+                task::Column::Version,
+                Expr::col(task::Column::Version).add(1),
+            )
+            .col_expr(task::Column::UpdatedAt, Expr::value(now))
+            .filter(owned(owner, id))
+            .exec(db)
+            .await
+            .map_err(translate)?;
+        if current.list_id != list && current.subtask_count > 0 {
+            // Its subtasks follow it: their list is part of what they are.
+            task::Entity::update_many()
+                .col_expr(task::Column::ListId, Expr::value(list))
+                .col_expr(
+                    task::Column::Version,
+                    Expr::col(task::Column::Version).add(1),
+                )
+                .col_expr(task::Column::UpdatedAt, Expr::value(now))
+                .filter(task::Column::Owner.eq(owner.as_str()))
+                .filter(task::Column::ParentId.eq(*id.as_uuid()))
+                .exec(db)
+                .await
+                .map_err(translate)?;
+        }
+        let parents = current
+            .parent_id
+            .into_iter()
+            .chain(destination.parent.map(|p| *p.as_uuid()));
+        recount(db, owner, parents).await?;
+        let moved = task::Entity::find()
+            .filter(owned(owner, id))
+            .one(db)
+            .await
+            .map_err(translate)?
+            .ok_or(RepoError::NotFound)?;
+        write.commit().await.map_err(translate)?;
+        to_domain(moved)
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
+    async fn stats(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+        now: OffsetDateTime,
+    ) -> Result<TaskStats, RepoError> {
         let backend = self.backend();
         let sum_when = |condition: SimpleExpr| -> SimpleExpr {
             Func::sum(
@@ -423,6 +857,7 @@ impl TaskRepository for SeaTaskRepository {
             .expr_as(sum_when(priority_is(Priority::Medium)), "medium")
             .expr_as(sum_when(priority_is(Priority::High)), "high")
             .filter(task::Column::Owner.eq(owner.as_str()))
+            .apply_if(list, |q, list| q.filter(in_list(list.list())))
             .into_model::<StatsRow>()
             .one(&self.db)
             .await
@@ -444,13 +879,78 @@ impl TaskRepository for SeaTaskRepository {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
-    async fn delete_completed(&self, owner: &UserId) -> Result<u64, RepoError> {
-        let deleted = task::Entity::delete_many()
-            .filter(task::Column::Owner.eq(owner.as_str()))
-            .filter(task::Column::Completed.eq(true))
-            .exec(&self.db)
+    async fn delete_completed(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+    ) -> Result<u64, RepoError> {
+        let write = OwnerWrite::begin(&self.db, owner)
             .await
             .map_err(translate)?;
-        Ok(deleted.rows_affected)
+        let db = write.txn();
+        let scope = || {
+            let scope = sea_orm::Condition::all().add(task::Column::Owner.eq(owner.as_str()));
+            match list {
+                Some(list) => scope.add(in_list(list.list())),
+                None => scope,
+            }
+        };
+        let completed_parents = Query::select()
+            .column(task::Column::Id)
+            .from(task::Entity)
+            .cond_where(
+                scope()
+                    .add(task::Column::ParentId.is_null())
+                    .add(task::Column::Completed.eq(true)),
+            )
+            .to_owned();
+        // Subtasks first, one by one in the statement, so that each is counted; a cascade
+        // would delete them unseen.
+        let subtasks = task::Entity::delete_many()
+            .filter(
+                scope().add(task::Column::ParentId.is_not_null()).add(
+                    sea_orm::Condition::any()
+                        .add(task::Column::Completed.eq(true))
+                        .add(task::Column::ParentId.in_subquery(completed_parents)),
+                ),
+            )
+            .exec_with_returning(db)
+            .await
+            .map_err(translate)?;
+        let parents = task::Entity::delete_many()
+            .filter(
+                scope()
+                    .add(task::Column::ParentId.is_null())
+                    .add(task::Column::Completed.eq(true)),
+            )
+            .exec(db)
+            .await
+            .map_err(translate)?;
+        let mut touched: Vec<uuid::Uuid> = subtasks.iter().filter_map(|t| t.parent_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        recount(db, owner, touched).await?;
+        write.commit().await.map_err(translate)?;
+        Ok(subtasks.len() as u64 + parents.rows_affected)
+    }
+}
+
+impl SeaTaskRepository {
+    /// The row after [`settle_family`], read again when its counts changed.
+    async fn settled(
+        &self,
+        write: &OwnerWrite,
+        owner: &UserId,
+        row: task::Model,
+        now: OffsetDateTime,
+    ) -> Result<task::Model, RepoError> {
+        if !settle_family(write.txn(), owner, &row, now).await? {
+            return Ok(row);
+        }
+        task::Entity::find_by_id(row.id)
+            .one(write.txn())
+            .await
+            .map_err(translate)?
+            .ok_or(RepoError::NotFound)
     }
 }

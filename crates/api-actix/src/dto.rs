@@ -1,8 +1,11 @@
 //! The wire shapes of shared/API.md: request bodies (unknown fields refused) turned into domain
 //! values with every field error collected, and responses borrowed from domain values.
 
+use domain::list::{Color, List, ListId, ListName, ListPatch, NewList};
+use domain::position::Slot;
 use domain::task::{
-    DueDate, NewTask, Priority, Tags, Task, TaskDescription, TaskPatch, TaskStats, TaskTitle,
+    DueDate, MoveRequest, NewTask, Priority, Tags, Task, TaskDescription, TaskId, TaskPatch,
+    TaskStats, TaskTitle,
 };
 use domain::user::User;
 use domain::validation::{Collector, FieldError, ValidationErrors, Vocabulary};
@@ -10,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::schema::{DescriptionText, PriorityName, TagName, TitleText};
+use crate::schema::{ColorText, DescriptionText, ListNameText, PriorityName, TagName, TitleText};
 
 /// A timestamp on the wire: RFC 3339 in UTC with milliseconds, `2026-01-08T10:15:30.123Z`.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +64,18 @@ pub struct TaskResponse<'a> {
     /// Optional due date.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_date: Option<Timestamp>,
+    /// Its list; `null` for the inbox.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub list_id: Option<uuid::Uuid>,
+    /// Its parent, for a subtask.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub parent_id: Option<uuid::Uuid>,
+    /// Its place among its siblings: sort siblings by it in byte order.
+    pub position: &'a str,
+    /// Its subtasks (0 on a subtask).
+    pub subtask_count: u32,
+    /// Its completed subtasks.
+    pub completed_subtask_count: u32,
     /// Set by the server.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -86,6 +101,11 @@ impl<'a> From<&'a Task> for TaskResponse<'a> {
                 .map(domain::task::Tag::as_str)
                 .collect(),
             due_date: task.due_date().map(|d| Timestamp(d.at())),
+            list_id: task.list().map(|l| *l.as_uuid()),
+            parent_id: task.parent().map(|p| *p.as_uuid()),
+            position: task.position().as_str(),
+            subtask_count: task.subtasks().total,
+            completed_subtask_count: task.subtasks().completed,
             created_at: Timestamp(task.created_at()),
             updated_at: Timestamp(task.updated_at()),
         }
@@ -113,6 +133,13 @@ pub struct CreateTaskBody {
     /// RFC 3339 timestamp.
     #[schema(format = DateTime)]
     due_date: Option<String>,
+    /// A list of the user's, or `null` for the inbox (the default); a subtask's is its parent's.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    list_id: Patch<String>,
+    /// A top-level task of the user's: the new task is its subtask.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    parent_id: Option<String>,
 }
 
 impl CreateTaskBody {
@@ -142,6 +169,13 @@ impl CreateTaskBody {
             .due_date
             .as_deref()
             .and_then(|d| c.check(DueDate::parse(d)));
+        let list = self
+            .list_id
+            .parse(&mut c, |raw| ListId::parse(raw, "list_id"));
+        let parent = self
+            .parent_id
+            .as_deref()
+            .and_then(|p| c.check(TaskId::parse_field(p, "parent_id")));
         c.finish(|| ())?;
         Ok(NewTask {
             // Present: a missing title was recorded above.
@@ -151,6 +185,8 @@ impl CreateTaskBody {
             priority: priority.unwrap_or_default(),
             tags: tags.unwrap_or_default(),
             due_date,
+            list,
+            parent,
         })
     }
 }
@@ -168,6 +204,25 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Only called for a field that is present; `#[serde(default)]` covers the absent one.
         Option::<T>::deserialize(d).map(|v| v.map_or(Self::Null, Self::Value))
+    }
+}
+
+impl Patch<String> {
+    /// For a nullable field: absent is `None`, `null` is `Some(None)`, a value is parsed.
+    #[expect(
+        clippy::option_option,
+        reason = "absent, null or a value: the shape the domain takes nullable fields in"
+    )]
+    fn parse<T>(
+        self,
+        c: &mut Collector,
+        parse: impl FnOnce(&str) -> Result<T, FieldError>,
+    ) -> Option<Option<T>> {
+        match self {
+            Self::Absent => None,
+            Self::Null => Some(None),
+            Self::Value(raw) => c.check(parse(&raw)).map(Some),
+        }
     }
 }
 
@@ -237,11 +292,7 @@ impl UpdateTaskBody {
             Patch::Null => Some(None),
             Patch::Value(text) => c.check(TaskDescription::parse(&text)),
         };
-        let due_date = match self.due_date {
-            Patch::Absent => None,
-            Patch::Null => Some(None),
-            Patch::Value(text) => c.check(DueDate::parse(&text)).map(Some),
-        };
+        let due_date = self.due_date.parse(&mut c, DueDate::parse);
         c.finish(|| TaskPatch {
             title,
             description,
@@ -250,6 +301,173 @@ impl UpdateTaskBody {
             tags,
             due_date,
         })
+    }
+}
+
+/// The body of `POST /tasks/{id}/move`: every field optional.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveTaskBody {
+    /// The destination list, `null` for the inbox; default: the current list.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    list_id: Patch<String>,
+    /// A top-level task of the destination list, `null` for top-level; default: the current
+    /// parent when the list does not change, else none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    parent_id: Patch<String>,
+    /// A sibling to follow, `null` for first; absent: last.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    after: Patch<String>,
+}
+
+impl MoveTaskBody {
+    /// The move, or every field error.
+    pub fn into_domain(self) -> Result<MoveRequest, ValidationErrors> {
+        let mut c = Collector::new();
+        let list = self
+            .list_id
+            .parse(&mut c, |raw| ListId::parse(raw, "list_id"));
+        let parent = self
+            .parent_id
+            .parse(&mut c, |raw| TaskId::parse_field(raw, "parent_id"));
+        let slot = slot(self.after, &mut c, |raw| TaskId::parse_field(raw, "after"));
+        c.finish(|| MoveRequest { list, parent, slot })
+    }
+}
+
+/// `after`: absent is last, `null` first, an id right after it.
+fn slot<I>(
+    after: Patch<String>,
+    c: &mut Collector,
+    parse: impl FnOnce(&str) -> Result<I, FieldError>,
+) -> Slot<I> {
+    match after.parse(c, parse) {
+        None => Slot::Last,
+        Some(None) => Slot::First,
+        Some(Some(id)) => Slot::After(id),
+    }
+}
+
+/// A list as the API returns it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = List)]
+pub struct ListResponse<'a> {
+    /// Assigned by the server (UUID v7).
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
+    /// 1–100 characters, unique per user ignoring case.
+    pub name: &'a str,
+    /// `#rrggbb` in lower case.
+    pub color: Option<&'a str>,
+    /// Its place among the user's lists: sort lists by it in byte order.
+    pub position: &'a str,
+    /// Its tasks, subtasks included.
+    pub task_count: u64,
+    /// Those not completed.
+    pub pending_count: u64,
+    /// Set by the server.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Set by the server.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl<'a> From<&'a List> for ListResponse<'a> {
+    fn from(list: &'a List) -> Self {
+        Self {
+            id: *list.id().as_uuid(),
+            name: list.name().as_str(),
+            color: list.color().map(Color::as_str),
+            position: list.position().as_str(),
+            task_count: list.counts().tasks,
+            pending_count: list.counts().pending,
+            created_at: Timestamp(list.created_at()),
+            updated_at: Timestamp(list.updated_at()),
+        }
+    }
+}
+
+/// The body of `POST /lists`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateListBody {
+    /// Required; trimmed; 1–100 characters; unique per user ignoring case.
+    #[schema(required = true, value_type = ListNameText)]
+    name: Option<String>,
+    /// `#rrggbb`, any case.
+    #[schema(value_type = Option<ColorText>)]
+    color: Option<String>,
+}
+
+impl CreateListBody {
+    /// The new list, or every field error.
+    pub fn into_domain(self) -> Result<NewList, ValidationErrors> {
+        let mut c = Collector::new();
+        let name = c.check(
+            self.name
+                .as_deref()
+                .ok_or_else(|| FieldError::new("name", "is required"))
+                .and_then(ListName::parse),
+        );
+        let color = self
+            .color
+            .as_deref()
+            .and_then(|raw| c.check(Color::parse(raw)));
+        c.finish(|| ())?;
+        Ok(NewList {
+            name: name.ok_or_else(|| FieldError::new("name", "is required"))?,
+            color,
+        })
+    }
+}
+
+/// The body of `PATCH /lists/{list_id}`: present fields are set, `null` clears the colour.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateListBody {
+    /// New name.
+    #[serde(default)]
+    #[schema(value_type = ListNameText)]
+    name: Patch<String>,
+    /// New colour; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<ColorText>)]
+    color: Patch<String>,
+}
+
+impl UpdateListBody {
+    /// The patch, or every field error.
+    pub fn into_domain(self) -> Result<ListPatch, ValidationErrors> {
+        let mut c = Collector::new();
+        let name = self
+            .name
+            .not_null(&mut c, "name")
+            .and_then(|raw| c.check(ListName::parse(&raw)));
+        let color = self.color.parse(&mut c, Color::parse);
+        c.finish(|| ListPatch { name, color })
+    }
+}
+
+/// The body of `POST /lists/{list_id}/move`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveListBody {
+    /// A list to follow, `null` for first; absent: last.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    after: Patch<String>,
+}
+
+impl MoveListBody {
+    /// Where to put the list, or the error.
+    pub fn into_domain(self) -> Result<Slot<ListId>, ValidationErrors> {
+        let mut c = Collector::new();
+        let slot = slot(self.after, &mut c, |raw| ListId::parse(raw, "after"));
+        c.finish(|| slot)
     }
 }
 

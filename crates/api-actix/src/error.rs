@@ -6,6 +6,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use domain::auth::AuthError;
+use domain::idempotency::KeyRefusal;
+use domain::list::ListError;
 use domain::task::TaskError;
 use domain::user::{Forbidden, UserError};
 use domain::validation::{FieldError, ValidationErrors};
@@ -29,7 +31,7 @@ pub enum ApiError {
     /// The path names another user.
     #[error("this resource belongs to another user")]
     Forbidden,
-    /// No such task for this user, or no such route.
+    /// No such task or list for this user, or no such route.
     #[error("{0}")]
     NotFound(&'static str),
     /// The route exists, the method does not.
@@ -39,7 +41,7 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     /// Stale `If-Match`.
-    #[error("the task has changed since the version in If-Match")]
+    #[error("the task or list has changed since the version in If-Match")]
     PreconditionFailed,
     /// Body over the limit.
     #[error("the request body is larger than 64 KiB")]
@@ -252,18 +254,43 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<KeyRefusal> for ApiError {
+    fn from(refusal: KeyRefusal) -> Self {
+        match refusal {
+            KeyRefusal::InFlight => Self::Conflict(refusal.to_string()),
+            KeyRefusal::Mismatch => Self::Validation(vec![FieldError::new(
+                "Idempotency-Key",
+                "was already used with a different request body",
+            )]),
+        }
+    }
+}
+
 impl From<TaskError> for ApiError {
     fn from(error: TaskError) -> Self {
         match error {
             TaskError::NotFound => Self::NotFound("no such task"),
+            TaskError::ListNotFound => Self::NotFound("no such list"),
+            TaskError::Invalid(field) => Self::Validation(vec![field]),
             TaskError::PreconditionFailed => Self::PreconditionFailed,
-            TaskError::Busy | TaskError::InFlight => Self::Conflict(error.to_string()),
-            TaskError::IdempotencyMismatch => Self::Validation(vec![FieldError::new(
-                "Idempotency-Key",
-                "was already used with a different request body",
-            )]),
+            TaskError::Busy => Self::Conflict(error.to_string()),
+            TaskError::Key(refusal) => refusal.into(),
             TaskError::Unavailable(cause) => Self::Unavailable(cause),
             TaskError::Unexpected(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<ListError> for ApiError {
+    fn from(error: ListError) -> Self {
+        match error {
+            ListError::NotFound => Self::NotFound("no such list"),
+            ListError::Invalid(field) => Self::Validation(vec![field]),
+            ListError::PreconditionFailed => Self::PreconditionFailed,
+            ListError::NameTaken | ListError::Busy => Self::Conflict(error.to_string()),
+            ListError::Key(refusal) => refusal.into(),
+            ListError::Unavailable(cause) => Self::Unavailable(cause),
+            ListError::Unexpected(cause) => Self::Internal(cause),
         }
     }
 }

@@ -2,12 +2,18 @@
 //! OpenAPI document (`IntoParams`) and the [`Query`](crate::extract::Query) extractor read, then
 //! converted once into the domain's terms with every bad value reported.
 
-use domain::task::{DueDate, Priority, SearchText, SortKey, SortOrder, StatusFilter, TaskQuery};
+use domain::task::{
+    DueDate, ListFilter, ParentFilter, Priority, SearchText, SortKey, SortOrder, StatusFilter,
+    TaskQuery,
+};
 use domain::validation::{Collector, FieldError, ValidationErrors, Vocabulary};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::schema::{OrderName, PriorityName, SearchQuery, SortName, StatusName, TagName};
+use crate::schema::{
+    ListFilterText, OrderName, ParentFilterText, PriorityName, SearchQuery, SortName, StatusName,
+    TagName,
+};
 
 /// `GET /api/{user_id}/tasks`. Unknown parameters are a 422.
 #[derive(Deserialize, IntoParams)]
@@ -32,10 +38,18 @@ pub struct ListTasksParams {
     /// Only tasks due strictly after this instant (RFC 3339).
     #[param(format = DateTime, value_type = Option<String>)]
     due_after: Option<String>,
-    /// `created` (default), `updated`, `title`, `due_date` or `priority`.
+    /// Only the tasks of this list, or of the inbox (`inbox`).
+    #[param(value_type = Option<ListFilterText>)]
+    list_id: Option<String>,
+    /// Only the subtasks of this task, or only top-level tasks (`none`).
+    #[param(value_type = Option<ParentFilterText>)]
+    parent_id: Option<String>,
+    /// `created` (default), `updated`, `title`, `due_date`, `priority` or `position` (the
+    /// manual order: the inbox, then each list; each task followed by its subtasks).
     #[param(value_type = Option<SortName>)]
     sort: Option<String>,
-    /// `asc` or `desc`; default `desc` for created, updated, priority, else `asc`.
+    /// `asc` or `desc`; default `desc` for created, updated, priority, else `asc`. Not with
+    /// `sort=position`.
     #[param(value_type = Option<OrderName>)]
     order: Option<String>,
     /// Page size, 1–500 (default 100).
@@ -71,10 +85,21 @@ impl ListTasksParams {
                 *slot = c.check(DueDate::parse(raw).map_err(|e| e.renamed(name)));
             }
         }
+        query.list = list_filter(&mut c, self.list_id.as_deref());
+        if let Some(raw) = &self.parent_id {
+            query.parent = c.check(ParentFilter::parse(raw));
+        }
         if let Some(raw) = &self.sort {
             query.sort = c.check(SortKey::parse(raw)).unwrap_or_default();
         }
         query.order = match &self.order {
+            Some(_) if query.sort == SortKey::Position => {
+                c.push(FieldError::new(
+                    "order",
+                    "does not apply to sort=position, the manual order",
+                ));
+                SortOrder::Asc
+            }
             Some(raw) => c.check(SortOrder::parse(raw)).unwrap_or(SortOrder::Asc),
             None => query.sort.default_order(),
         };
@@ -90,22 +115,50 @@ impl ListTasksParams {
     }
 }
 
-/// `DELETE /api/{user_id}/tasks`: exactly `status=completed`, no other filter.
+/// The `list_id` of a query, if given.
+fn list_filter(c: &mut Collector, raw: Option<&str>) -> Option<ListFilter> {
+    raw.and_then(|raw| c.check(ListFilter::parse(raw)))
+}
+
+/// `DELETE /api/{user_id}/tasks`: exactly `status=completed`, and optionally a list.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ClearCompletedParams {
     /// Must be `completed`.
     #[param(required = true, pattern = "^completed$", value_type = String)]
     status: Option<String>,
+    /// Only in this list, or in the inbox (`inbox`).
+    #[param(value_type = Option<ListFilterText>)]
+    list_id: Option<String>,
 }
 
 impl ClearCompletedParams {
-    /// Whether the query asks for exactly what the route does.
-    pub fn check(&self) -> Result<(), ValidationErrors> {
-        match self.status.as_deref() {
-            Some("completed") => Ok(()),
-            _ => Err(FieldError::new("status", "must be completed").into()),
+    /// The list to clear (all when `None`), if the query asks for what the route does.
+    pub fn into_domain(self) -> Result<Option<ListFilter>, ValidationErrors> {
+        let mut c = Collector::new();
+        if self.status.as_deref() != Some("completed") {
+            c.push(FieldError::new("status", "must be completed"));
         }
+        let list = list_filter(&mut c, self.list_id.as_deref());
+        c.finish(|| list)
+    }
+}
+
+/// `GET /api/{user_id}/tasks/stats`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Only the tasks of this list, or of the inbox (`inbox`).
+    #[param(value_type = Option<ListFilterText>)]
+    list_id: Option<String>,
+}
+
+impl StatsParams {
+    /// The list counted (all when `None`).
+    pub fn into_domain(self) -> Result<Option<ListFilter>, ValidationErrors> {
+        let mut c = Collector::new();
+        let list = list_filter(&mut c, self.list_id.as_deref());
+        c.finish(|| list)
     }
 }
 

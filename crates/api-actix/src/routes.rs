@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, Resource, web};
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::handlers::{health, me, tasks};
+use crate::handlers::{health, lists, me, tasks};
 use crate::middleware::{RateLimiter, authenticate, rate_limit};
 use crate::openapi::serve as docs;
 
@@ -65,6 +65,28 @@ fn api_routes(cfg: &mut web::ServiceConfig, limiter: Option<web::Data<RateLimite
                         .service(
                             resource("/{id}/complete", &[Method::PATCH])
                                 .route(web::patch().to(tasks::complete_task)),
+                        )
+                        .service(
+                            resource("/{id}/move", &[Method::POST])
+                                .route(web::post().to(tasks::move_task)),
+                        ),
+                )
+                .service(
+                    web::scope("/{user_id}/lists")
+                        .service(
+                            resource("", &[Method::GET, Method::POST])
+                                .route(web::get().to(lists::all_lists))
+                                .route(web::post().to(lists::create_list)),
+                        )
+                        .service(
+                            resource("/{list_id}", &[Method::GET, Method::PATCH, Method::DELETE])
+                                .route(web::get().to(lists::get_list))
+                                .route(web::patch().to(lists::update_list))
+                                .route(web::delete().to(lists::delete_list)),
+                        )
+                        .service(
+                            resource("/{list_id}/move", &[Method::POST])
+                                .route(web::post().to(lists::move_list)),
                         ),
                 ),
         )

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use domain::list::ListName;
 use domain::task::{
     Priority, SearchText, SortKey, SortOrder, StatusFilter, Tag, TaskDescription, TaskTitle,
 };
@@ -86,4 +87,39 @@ wire_schema!(
 wire_schema!(
     /// A search text: at most 200 characters, no control characters (blank: no search).
     SearchQuery, "SearchText", text(0, SearchText::MAX_CHARS, NO_CONTROLS)
+);
+wire_schema!(
+    /// A list's name: trimmed, 1–100 characters, no control characters.
+    ListNameText, "ListName", text(1, ListName::MAX_CHARS, NOT_BLANK)
+);
+wire_schema!(
+    /// A colour, `#rrggbb` in any case (returned in lower case).
+    ColorText,
+    "Color",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^#[0-9A-Fa-f]{6}$"))
+        .into()
+);
+wire_schema!(
+    /// A list's id, or `inbox`.
+    ListFilterText,
+    "ListFilter",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            "^(inbox|[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12})$"
+        ))
+        .into()
+);
+wire_schema!(
+    /// A task's id, or `none` (top-level tasks).
+    ParentFilterText,
+    "ParentFilter",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(
+            "^(none|[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12})$"
+        ))
+        .into()
 );

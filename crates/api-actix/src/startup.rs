@@ -10,9 +10,12 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use adapters_jwt::{JwtSettings, JwtVerifier};
-use adapters_postgres::{SeaIdempotencyStore, SeaTaskRepository, SeaUserRepository, Store};
+use adapters_postgres::{
+    SeaIdempotencyStore, SeaListRepository, SeaTaskRepository, SeaUserRepository, Store,
+};
 use anyhow::Context;
 use domain::clock::SystemClock;
+use domain::list::ListService;
 use domain::task::TaskService;
 use domain::user::UserService;
 use secrecy::ExposeSecret;
@@ -48,13 +51,17 @@ pub fn verifier(auth: &AuthSettings) -> anyhow::Result<JwtVerifier> {
 pub fn app_state(store: &Store, auth: &AuthSettings) -> anyhow::Result<AppState> {
     let clock = Arc::new(SystemClock);
     let users = Arc::new(SeaUserRepository::new(store));
+    let lists = Arc::new(SeaListRepository::new(store));
+    let keys = Arc::new(SeaIdempotencyStore::new(store));
     Ok(AppState {
         tasks: TaskService::new(
             Arc::new(SeaTaskRepository::new(store)),
+            lists.clone(),
             users.clone(),
-            Arc::new(SeaIdempotencyStore::new(store)),
+            keys.clone(),
             clock.clone(),
         ),
+        lists: ListService::new(lists, users.clone(), keys, clock.clone()),
         users: UserService::new(users, clock),
         verifier: Arc::new(verifier(auth)?),
         readiness: Arc::new(store.clone()),

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use domain::auth::TokenVerifier;
+use domain::list::ListService;
 use domain::task::TaskService;
 use domain::user::UserService;
 
@@ -27,6 +28,8 @@ impl Readiness for adapters_postgres::Store {
 pub struct AppState {
     /// Task use cases.
     pub tasks: TaskService,
+    /// List use cases.
+    pub lists: ListService,
     /// User use cases.
     pub users: UserService,
     /// Verifies bearer tokens.

@@ -48,9 +48,10 @@ impl Ports {
     }
 
     fn state(self) -> AppState {
-        let (tasks, users) = self.repos.services(Arc::new(SystemClock));
+        let (tasks, lists, users) = self.repos.services(Arc::new(SystemClock));
         AppState {
             tasks,
+            lists,
             users,
             verifier: Arc::new(self.verifier),
             readiness: Arc::new(Ready(self.ready)),
@@ -122,7 +123,7 @@ async fn an_unreachable_database_is_503_with_retry_after_and_no_cause() {
 #[actix_web::test]
 async fn an_unexpected_failure_is_an_opaque_500() {
     let mut ports = Ports::signed_in_as_alice();
-    ports.repos.tasks.expect_stats().returning(|_, _| {
+    ports.repos.tasks.expect_stats().returning(|_, _, _| {
         Err(RepoError::Unexpected(anyhow!(
             "syntax error at or near SELECT"
         )))
@@ -211,6 +212,8 @@ async fn an_update_that_keeps_losing_races_is_409() {
                 priority: domain::task::Priority::Low,
                 tags: domain::task::Tags::default(),
                 due_date: None,
+                list: None,
+                parent: None,
             },
             time::OffsetDateTime::UNIX_EPOCH,
         ))

@@ -7,6 +7,8 @@
 pub mod auth;
 pub mod clock;
 pub mod idempotency;
+pub mod list;
+pub mod position;
 pub mod repo;
 pub mod task;
 #[cfg(any(test, feature = "mocks"))]

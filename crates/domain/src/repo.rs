@@ -13,6 +13,10 @@ pub enum RepoError {
     /// A uniqueness rule refused the write.
     #[error("conflicting record")]
     Conflict,
+    /// A rule that depends on what is stored refused the write (a limit reached, a parent that
+    /// is not top-level, a list that is not the owner's); the error names the request's field.
+    #[error("{0}")]
+    Rule(crate::validation::FieldError),
     /// The store could not be reached in time; worth retrying later.
     #[error("storage unavailable")]
     Unavailable(#[source] anyhow::Error),

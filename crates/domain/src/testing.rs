@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::idempotency::MockIdempotencyStore;
+use crate::list::{ListService, MockListRepository};
 use crate::task::{MockTaskRepository, NewTask, Priority, Tags, TaskService, TaskTitle};
 use crate::user::{MockUserRepository, UserService};
 
@@ -20,6 +21,8 @@ pub fn new_task(title: &str) -> NewTask {
         priority: Priority::Medium,
         tags: Tags::default(),
         due_date: None,
+        list: None,
+        parent: None,
     }
 }
 
@@ -28,6 +31,8 @@ pub fn new_task(title: &str) -> NewTask {
 pub struct MockPorts {
     /// Tasks.
     pub tasks: MockTaskRepository,
+    /// Lists.
+    pub lists: MockListRepository,
     /// Users.
     pub users: MockUserRepository,
     /// Idempotency keys.
@@ -35,16 +40,20 @@ pub struct MockPorts {
 }
 
 impl MockPorts {
-    /// The task and user services over these ports, sharing the user repository.
-    pub fn services(self, clock: Arc<dyn Clock>) -> (TaskService, UserService) {
+    /// The task, list and user services over these ports, sharing them.
+    pub fn services(self, clock: Arc<dyn Clock>) -> (TaskService, ListService, UserService) {
         let users = Arc::new(self.users);
+        let lists = Arc::new(self.lists);
+        let keys = Arc::new(self.keys);
         (
             TaskService::new(
                 Arc::new(self.tasks),
+                lists.clone(),
                 users.clone(),
-                Arc::new(self.keys),
+                keys.clone(),
                 clock.clone(),
             ),
+            ListService::new(lists, users.clone(), keys, clock.clone()),
             UserService::new(users, clock),
         )
     }

@@ -10,7 +10,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
     pub fingerprint: String,
-    pub task_id: Option<Uuid>,
+    /// The id of the task or list created.
+    pub resource_id: Option<Uuid>,
     pub version: Option<i64>,
     pub body: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,

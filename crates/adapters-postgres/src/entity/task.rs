@@ -16,6 +16,13 @@ pub struct Model {
     /// JSON array of the tags as written.
     pub tags: String,
     pub due_date: Option<TimeDateTimeWithTimeZone>,
+    pub list_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    /// Fractional-index key among siblings; compared in byte order.
+    pub position: String,
+    /// Maintained under the owner's lock by every write that changes the subtasks.
+    pub subtask_count: i32,
+    pub completed_subtask_count: i32,
     pub version: i64,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,

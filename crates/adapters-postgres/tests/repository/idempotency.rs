@@ -5,7 +5,7 @@ use adapters_postgres::{SeaIdempotencyStore, SeaUserRepository};
 use domain::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyStore, Reservation, StoredResponse,
 };
-use domain::task::{TaskId, Version};
+use domain::task::Version;
 use domain::user::UserRepository;
 use time::Duration;
 
@@ -34,7 +34,7 @@ fn key() -> IdempotencyKey {
 
 fn response() -> StoredResponse {
     StoredResponse {
-        task_id: TaskId::generate(),
+        resource: uuid::Uuid::now_v7(),
         version: Version::INITIAL,
         body: r#"{"title":"first"}"#.into(),
     }

@@ -440,7 +440,7 @@ async fn stats_agree_with_the_domains_definition(db: &TestDatabase) {
         .unwrap();
     tasks[3] = toggled;
 
-    let stats = repos.tasks.stats(&alice(), NOW).await.unwrap();
+    let stats = repos.tasks.stats(&alice(), None, NOW).await.unwrap();
 
     assert_eq!(stats, TaskStats::of(&tasks, NOW));
     assert_eq!(
@@ -450,7 +450,7 @@ async fn stats_agree_with_the_domains_definition(db: &TestDatabase) {
     assert_eq!(
         repos
             .tasks
-            .stats(&UserId::parse("nobody").unwrap(), NOW)
+            .stats(&UserId::parse("nobody").unwrap(), None, NOW)
             .await
             .unwrap(),
         TaskStats::default()
@@ -470,7 +470,10 @@ async fn clearing_completed_deletes_only_the_owners_completed_tasks(db: &TestDat
         .add("bob", with("bob done", |n| n.completed = true), NOW)
         .await;
 
-    assert_eq!(repos.tasks.delete_completed(&alice()).await.unwrap(), 2);
+    assert_eq!(
+        repos.tasks.delete_completed(&alice(), None).await.unwrap(),
+        2
+    );
 
     assert_eq!(titles(&repos, &[]).await, ["pending"]);
     let bob = repos

@@ -3,6 +3,7 @@
 
 mod idempotency;
 mod listing;
+mod lists;
 mod schema;
 mod tasks;
 mod users;
@@ -49,7 +50,6 @@ impl Repos {
         let owner = user(owner);
         self.users.ensure(&owner, at).await.unwrap();
         let task = Task::create(TaskId::generate(), owner.id().clone(), new, at);
-        self.tasks.insert(&task).await.unwrap();
-        task
+        self.tasks.insert(&task).await.unwrap()
     }
 }

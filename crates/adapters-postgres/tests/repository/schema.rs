@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use adapters_postgres::testing::{TestDatabase, postgres_url};
 use adapters_postgres::{DbSettings, SeaTaskRepository, Store};
 use domain::repo::RepoError;
-use domain::task::{Tags, TaskId, TaskRepository};
+use domain::task::{SortKey, Tags, TaskId, TaskQuery, TaskRepository};
 use domain::user::UserId;
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -14,6 +14,7 @@ use crate::{NOW, Repos, new_task};
 adapters_postgres::on_both_backends!(
     setup = crate::database;
     migrations_go_down_and_up_again,
+    existing_tasks_land_in_the_inbox_in_creation_order,
     deleting_a_user_cascades_to_their_tasks_and_tags,
     the_database_itself_rejects_a_title_over_200_characters,
 );
@@ -34,7 +35,7 @@ async fn count(db: &TestDatabase, table: &str) -> i64 {
 
 async fn migrations_go_down_and_up_again(db: &TestDatabase) {
     let store = db.store();
-    for _ in 0..3 {
+    for _ in 0..4 {
         store.migrate_down().await.unwrap();
     }
     assert!(
@@ -49,9 +50,45 @@ async fn migrations_go_down_and_up_again(db: &TestDatabase) {
     store.migrate_up().await.unwrap();
 
     let status = store.migration_status().await.unwrap();
-    assert_eq!(status.len(), 3);
+    assert_eq!(status.len(), 4);
     assert!(status.iter().all(|m| m.applied));
     Repos::new(db).add("alice", new_task("works"), NOW).await;
+}
+
+async fn existing_tasks_land_in_the_inbox_in_creation_order(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    // Created out of id order: the migration orders by creation time.
+    for (title, minutes) in [("second", 2), ("first", 1), ("third", 3), ("bob's", 0)] {
+        let owner = if title == "bob's" { "bob" } else { "alice" };
+        repos
+            .add(
+                owner,
+                new_task(title),
+                NOW + time::Duration::minutes(minutes),
+            )
+            .await;
+    }
+    let store = db.store();
+    store.migrate_down().await.unwrap();
+
+    store.migrate_up().await.unwrap();
+
+    let query = TaskQuery {
+        sort: SortKey::Position,
+        ..TaskQuery::default()
+    };
+    let page = repos
+        .tasks
+        .list(&UserId::parse("alice").unwrap(), &query)
+        .await
+        .unwrap();
+    let titles: Vec<&str> = page.tasks.iter().map(|t| t.title().as_str()).collect();
+    assert_eq!(titles, ["first", "second", "third"]);
+    assert!(
+        page.tasks
+            .iter()
+            .all(|t| t.list().is_none() && t.parent().is_none())
+    );
 }
 
 async fn deleting_a_user_cascades_to_their_tasks_and_tags(db: &TestDatabase) {

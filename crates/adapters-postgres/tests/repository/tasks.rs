@@ -95,6 +95,10 @@ fn record_of(task: &domain::task::Task) -> domain::task::TaskRecord {
         priority: task.priority(),
         tags: task.tags().clone(),
         due_date: task.due_date(),
+        list: task.list(),
+        parent: task.parent(),
+        position: task.position().clone(),
+        subtasks: task.subtasks(),
         version: task.version(),
         created_at: task.created_at(),
         updated_at: task.updated_at(),
@@ -151,7 +155,7 @@ async fn of_two_updates_from_the_same_version_exactly_one_wins(db: &TestDatabase
     let mut stale = 0;
     for attempt in attempts {
         match attempt.await.unwrap() {
-            Ok(()) => wins += 1,
+            Ok(_) => wins += 1,
             Err(RepoError::VersionMismatch) => stale += 1,
             Err(other) => panic!("unexpected {other:?}"),
         }

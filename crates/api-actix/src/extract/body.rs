@@ -43,21 +43,37 @@ impl Body {
         parse_json(&self.raw)
     }
 
-    /// A digest of the raw body, to recognise a retried request.
-    pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint::new(format!("{:x}", Sha256::digest(&self.raw)))
+    /// A digest of the raw body and of the collection it is posted to, to recognise a retried
+    /// request: a key reused on another collection is another request. Task creations hash the
+    /// body alone, as they did before lists existed, so keys stored then still match.
+    pub fn fingerprint(&self, collection: &str) -> Fingerprint {
+        let mut digest = Sha256::new();
+        if collection != "tasks" {
+            digest.update(collection.as_bytes());
+            digest.update([0]);
+        }
+        digest.update(&self.raw);
+        Fingerprint::new(format!("{:x}", digest.finalize()))
     }
 }
 
-/// Field names that exist on a task but are set by the server.
-const READ_ONLY_FIELDS: [&str; 6] = [
+/// Field names that exist on a task or list but are set by the server.
+const READ_ONLY_FIELDS: [&str; 11] = [
     "id",
     "user_id",
     "created_at",
     "updated_at",
     "completed_at",
     "version",
+    "position",
+    "subtask_count",
+    "completed_subtask_count",
+    "task_count",
+    "pending_count",
 ];
+
+/// Fields that only the move route changes.
+const MOVED_FIELDS: [&str; 2] = ["list_id", "parent_id"];
 
 impl FromRequest for Body {
     type Error = ApiError;
@@ -102,6 +118,9 @@ fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         let field_error = match unknown_field(&message) {
             Some(name) if READ_ONLY_FIELDS.contains(&name) => {
                 FieldError::new(name, "is read-only and cannot be set")
+            }
+            Some(name) if MOVED_FIELDS.contains(&name) => {
+                FieldError::new(name, "is changed by the move route, not by an update")
             }
             Some(name) => FieldError::new(name, "is not a known field"),
             // `.` is the document itself; `?` marks a syntax error before any field was read.

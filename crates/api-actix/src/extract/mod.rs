@@ -12,4 +12,4 @@ pub(crate) use auth::{Authentication, bearer_token};
 pub use body::{Body, MAX_BODY_BYTES};
 pub use conditional::{IdempotencyKeyHeader, IfNoneMatch, etag};
 pub use query::Query;
-pub use target::{TaskPath, TaskWrite};
+pub use target::{ListPath, ListWrite, TaskPath, TaskWrite};

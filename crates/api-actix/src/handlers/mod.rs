@@ -1,5 +1,6 @@
 //! Route handlers, one module per resource.
 
 pub mod health;
+pub mod lists;
 pub mod me;
 pub mod tasks;

@@ -4,24 +4,25 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use domain::idempotency::StoredResponse;
-use domain::task::{Completion, Task, TaskId, TaskQuery};
+use domain::task::{Completion, Task, TaskQuery, Version};
 use domain::user::UserId;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::dto::{
-    CompleteBody, CreateTaskBody, DeletedResponse, StatsResponse, TaskResponse, UpdateTaskBody,
+    CompleteBody, CreateTaskBody, DeletedResponse, MoveTaskBody, StatsResponse, TaskResponse,
+    UpdateTaskBody,
 };
 use crate::error::{ApiError, Problem};
 use crate::extract::{
     Body, IdempotencyKeyHeader, IfNoneMatch, Owner, Query, TaskPath, TaskWrite, etag,
 };
-use crate::params::{ClearCompletedParams, ListTasksParams};
+use crate::params::{ClearCompletedParams, ListTasksParams, StatsParams};
 use crate::state::AppState;
 
-/// Where a task lives, with the owner's real id (not `me`).
-fn location(owner: &UserId, id: TaskId) -> String {
+/// Where a created task or list lives, with the owner's real id (not `me`).
+pub(crate) fn location(owner: &UserId, collection: &str, id: impl std::fmt::Display) -> String {
     format!(
-        "/api/{}/tasks/{id}",
+        "/api/{}/{collection}/{id}",
         utf8_percent_encode(owner.as_str(), NON_ALPHANUMERIC)
     )
 }
@@ -31,19 +32,32 @@ fn task_json(task: &Task) -> String {
     serde_json::to_string(&TaskResponse::from(task)).expect("a task always serialises")
 }
 
-/// A response carrying one task, with its `ETag`.
-fn one_task(status: StatusCode, task: &Task) -> HttpResponse {
+/// A response carrying one task or list, with its `ETag`.
+pub(crate) fn one(status: StatusCode, version: Version, json: String) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(task.version())))
+        .insert_header((header::ETAG, etag(version)))
         .content_type("application/json")
-        .body(task_json(task))
+        .body(json)
 }
 
-/// The `201` of a create, first time or replayed.
-fn created(owner: &UserId, response: StoredResponse, replayed: bool) -> HttpResponse {
+/// A response carrying one task, with its `ETag`.
+fn one_task(status: StatusCode, task: &Task) -> HttpResponse {
+    one(status, task.version(), task_json(task))
+}
+
+/// The `201` of a create in `collection` (`tasks`, `lists`), first time or replayed.
+pub(crate) fn created(
+    owner: &UserId,
+    collection: &str,
+    response: StoredResponse,
+    replayed: bool,
+) -> HttpResponse {
     let mut builder = HttpResponse::Created();
     builder
-        .insert_header((header::LOCATION, location(owner, response.task_id)))
+        .insert_header((
+            header::LOCATION,
+            location(owner, collection, response.resource),
+        ))
         .insert_header((header::ETAG, etag(response.version)))
         .content_type("application/json");
     if replayed {
@@ -95,6 +109,7 @@ fn page_links(
         (status = 200, description = "One page of tasks", body = Vec<TaskResponse>,
             headers(("X-Total-Count" = u64, description = "Matches before paging"),
                     ("Link" = String, description = "`rel=\"next\"` and `rel=\"prev\"` pages"))),
+        (status = 404, description = "`list_id` or `parent_id` names nothing of the user's", body = Problem),
         (status = 422, description = "An unknown parameter or value", body = Problem),
     ))]
 pub async fn list_tasks(
@@ -137,7 +152,7 @@ pub async fn list_tasks(
                     ("Idempotent-Replayed" = String, description = "`true` on a replay"))),
         (status = 400, description = "A malformed Idempotency-Key", body = Problem),
         (status = 409, description = "The first request with this key is still running", body = Problem),
-        (status = 422, description = "Broken rules, or a key reused with another body", body = Problem),
+        (status = 422, description = "Broken rules (a list or parent that is not the user's included), or a key reused with another body", body = Problem),
     ))]
 pub async fn create_task(
     state: web::Data<AppState>,
@@ -146,21 +161,25 @@ pub async fn create_task(
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.json::<CreateTaskBody>()?.into_domain()?;
-    let fingerprint = body.fingerprint();
     let Some(key) = key.0 else {
         let task = state.tasks.create(&owner.0, new).await?;
         let response = StoredResponse {
-            task_id: task.id(),
+            resource: *task.id().as_uuid(),
             version: task.version(),
             body: task_json(&task),
         };
-        return Ok(created(owner.id(), response, false));
+        return Ok(created(owner.id(), "tasks", response, false));
     };
     let outcome = state
         .tasks
-        .create_once(&owner.0, &key, &fingerprint, new, task_json)
+        .create_once(&owner.0, &key, &body.fingerprint("tasks"), new, task_json)
         .await?;
-    Ok(created(owner.id(), outcome.response, outcome.replayed))
+    Ok(created(
+        owner.id(),
+        "tasks",
+        outcome.response,
+        outcome.replayed,
+    ))
 }
 
 /// One task.
@@ -211,7 +230,10 @@ pub async fn update_task(
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.json::<UpdateTaskBody>()?.into_domain()?;
-    let TaskWrite { task, expected } = write;
+    let TaskWrite {
+        target: task,
+        expected,
+    } = write;
     let task = state
         .tasks
         .update(task.owner.id(), task.id, changes, expected)
@@ -235,7 +257,10 @@ pub async fn delete_task(
     state: web::Data<AppState>,
     write: TaskWrite,
 ) -> Result<HttpResponse, ApiError> {
-    let TaskWrite { task, expected } = write;
+    let TaskWrite {
+        target: task,
+        expected,
+    } = write;
     state
         .tasks
         .delete(task.owner.id(), task.id, expected)
@@ -264,7 +289,10 @@ pub async fn complete_task(
     let change = body
         .optional_json::<CompleteBody>()?
         .map_or(Completion::Toggle, |b| Completion::Set(b.completed));
-    let TaskWrite { task, expected } = write;
+    let TaskWrite {
+        target: task,
+        expected,
+    } = write;
     let task = state
         .tasks
         .set_completion(task.owner.id(), task.id, change, expected)
@@ -272,19 +300,63 @@ pub async fn complete_task(
     Ok(one_task(StatusCode::OK, &task))
 }
 
-/// Counts of the user's tasks.
+/// Move a task (with its subtasks): to another list, under another parent, or to another
+/// place among its siblings. No other sibling is rewritten.
+#[utoipa::path(post, path = "/api/{user_id}/tasks/{id}/move", tag = "tasks",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("id" = String, Path, description = "The task's id"),
+        ("If-Match" = Option<String>, Header, nullable = false, pattern = r#"^(\*|(W/)?"[^"]*")$"#, description = "Move only at this ETag"),
+    ),
+    request_body = MoveTaskBody,
+    responses(
+        (status = 200, description = "The task in its new place", body = TaskResponse, headers(("ETag" = String))),
+        (status = 409, description = "Other writers kept changing the task; retry", body = Problem),
+        (status = 412, description = "Stale If-Match; nothing moved", body = Problem),
+        (status = 422, description = "A list, parent or sibling that does not qualify", body = Problem),
+    ))]
+pub async fn move_task(
+    state: web::Data<AppState>,
+    write: TaskWrite,
+    body: Body,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.json::<MoveTaskBody>()?.into_domain()?;
+    let TaskWrite {
+        target: task,
+        expected,
+    } = write;
+    let task = state
+        .tasks
+        .place(task.owner.id(), task.id, request, expected)
+        .await?;
+    Ok(one_task(StatusCode::OK, &task))
+}
+
+/// Counts of the user's tasks, or of one list's.
 #[utoipa::path(get, path = "/api/{user_id}/tasks/stats", tag = "tasks",
     security(("bearer" = []), ("cookie" = [])),
-    params(("user_id" = String, Path, description = "The signed-in user's id, or `me`")),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        StatsParams,
+    ),
     responses(
         (status = 200, description = "The counts", body = StatsResponse),
+        (status = 404, description = "`list_id` names no list of the user's", body = Problem),
+        (status = 422, description = "An unknown parameter or value", body = Problem),
     ))]
-pub async fn stats(state: web::Data<AppState>, owner: Owner) -> Result<HttpResponse, ApiError> {
-    let counts = state.tasks.stats(owner.id()).await?;
+pub async fn stats(
+    state: web::Data<AppState>,
+    owner: Owner,
+    query: Query<StatsParams>,
+) -> Result<HttpResponse, ApiError> {
+    let list = query.params.into_domain()?;
+    let counts = state.tasks.stats(owner.id(), list).await?;
     Ok(HttpResponse::Ok().json(StatsResponse::from(counts)))
 }
 
-/// Delete every completed task: exactly `?status=completed`, no other filter.
+/// Delete every completed task (of one list, or the inbox, with `list_id`) and its subtasks:
+/// exactly `?status=completed`, no other filter.
 #[utoipa::path(delete, path = "/api/{user_id}/tasks", tag = "tasks",
     security(("bearer" = []), ("cookie" = [])),
     params(
@@ -292,7 +364,8 @@ pub async fn stats(state: web::Data<AppState>, owner: Owner) -> Result<HttpRespo
         ClearCompletedParams,
     ),
     responses(
-        (status = 200, description = "How many were deleted", body = DeletedResponse),
+        (status = 200, description = "How many were deleted, subtasks included", body = DeletedResponse),
+        (status = 404, description = "`list_id` names no list of the user's", body = Problem),
         (status = 422, description = "Missing `status=completed`, or another parameter", body = Problem),
     ))]
 pub async fn clear_completed(
@@ -300,7 +373,7 @@ pub async fn clear_completed(
     owner: Owner,
     query: Query<ClearCompletedParams>,
 ) -> Result<HttpResponse, ApiError> {
-    query.params.check()?;
-    let deleted = state.tasks.delete_completed(owner.id()).await?;
+    let list = query.params.into_domain()?;
+    let deleted = state.tasks.delete_completed(owner.id(), list).await?;
     Ok(HttpResponse::Ok().json(DeletedResponse { deleted }))
 }

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{health, me, tasks};
+use crate::handlers::{health, lists, me, tasks};
 use crate::schema;
 
 /// The API's document.
@@ -28,6 +28,13 @@ use crate::schema;
         tasks::update_task,
         tasks::delete_task,
         tasks::complete_task,
+        tasks::move_task,
+        lists::all_lists,
+        lists::create_list,
+        lists::get_list,
+        lists::update_list,
+        lists::delete_list,
+        lists::move_list,
         me::me,
         health::health,
         health::ready,
@@ -42,10 +49,13 @@ use crate::schema;
         schema::SearchQuery,
         schema::PriorityName,
         schema::TagName,
+        schema::ListFilterText,
+        schema::ParentFilterText,
     )),
     modifiers(&SecuritySchemes, &ProblemResponses),
     tags(
         (name = "tasks", description = "The signed-in user's tasks"),
+        (name = "lists", description = "The signed-in user's lists"),
         (name = "users", description = "The signed-in user"),
         (name = "operations", description = "Probes"),
     )
@@ -77,7 +87,7 @@ impl Modify for SecuritySchemes {
 /// Documents what every operation may answer besides its own successes, once, instead of in
 /// each handler's annotation: errors are `application/problem+json`; every `/api` operation
 /// may answer 400 (a malformed or repeated header), 401, 429, 500 and 503; with `{user_id}`
-/// also 403; with `{id}` also 404; with a body also 413, 415 and 422.
+/// also 403; with `{id}` or `{list_id}` also 404; with a body also 413, 415 and 422.
 struct ProblemResponses;
 
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -130,6 +140,9 @@ fn document_problems(path: &str, operation: &mut Operation) {
     }
     if path.contains("{id}") {
         common.push(("404", "No such task for this user"));
+    }
+    if path.contains("{list_id}") {
+        common.push(("404", "No such list for this user"));
     }
     if operation.request_body.is_some() {
         common.extend([

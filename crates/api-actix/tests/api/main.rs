@@ -10,6 +10,7 @@ mod idempotency;
 mod instances;
 mod isolation;
 mod listing;
+mod lists;
 mod operations;
 mod outage;
 mod tasks;

@@ -1,10 +1,13 @@
 //! Idempotent creation: a client-chosen key makes a retried `POST` return the first result
-//! instead of creating a second task.
+//! instead of creating a second task or list.
+
+use std::future::Future;
 
 use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::repo::RepoError;
-use crate::task::{TaskId, Version};
+use crate::task::Version;
 use crate::user::UserId;
 use crate::validation::{FieldError, single_line};
 
@@ -54,8 +57,8 @@ impl Fingerprint {
 /// The first response to a keyed request, as sent, so that a replay is byte-for-byte the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
-    /// The task created.
-    pub task_id: TaskId,
+    /// The id of what was created (a task or a list).
+    pub resource: Uuid,
     /// Its version then (the `ETag` sent).
     pub version: Version,
     /// The body sent, opaque to the domain.
@@ -73,6 +76,73 @@ pub enum Reservation {
     InFlight,
     /// The key was used with a different request.
     Mismatch,
+}
+
+/// Why a key cannot be used for this request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    /// The key was used with a different request.
+    #[error("this Idempotency-Key was used with a different request")]
+    Mismatch,
+    /// The first request with this key is still running.
+    #[error("a request with this Idempotency-Key is still in progress")]
+    InFlight,
+}
+
+/// The result of a create with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedCreate {
+    /// The response to send: the first one, when `replayed`.
+    pub response: StoredResponse,
+    /// Whether this is a replay of an earlier request.
+    pub replayed: bool,
+}
+
+/// Runs `create` at most once per key: a retry with the same request gets the first response,
+/// the same key with another request is refused. The key must already be parsed; `create`
+/// runs only once the key is reserved.
+pub async fn create_once<E, F>(
+    keys: &dyn IdempotencyStore,
+    owner: &UserId,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    now: OffsetDateTime,
+    create: F,
+) -> Result<KeyedCreate, E>
+where
+    E: From<RepoError> + From<KeyRefusal>,
+    F: Future<Output = Result<StoredResponse, E>> + Send,
+{
+    match keys.reserve(owner, key, fingerprint, now).await? {
+        Reservation::Reserved => {}
+        Reservation::Replay(response) => {
+            return Ok(KeyedCreate {
+                response,
+                replayed: true,
+            });
+        }
+        Reservation::InFlight => return Err(KeyRefusal::InFlight.into()),
+        Reservation::Mismatch => return Err(KeyRefusal::Mismatch.into()),
+    }
+    let response = match create.await {
+        Ok(response) => response,
+        Err(error) => {
+            // Free the key so that the client's retry is not refused as in flight.
+            if let Err(release) = keys.release(owner, key).await {
+                tracing::warn!(error = %release, "could not release an idempotency key");
+            }
+            return Err(error);
+        }
+    };
+    // The resource exists: the client gets it even if the key cannot be completed, in which
+    // case a retry is refused as in flight until the reservation counts as abandoned.
+    if let Err(error) = keys.complete(owner, key, &response).await {
+        tracing::warn!(error = %error, "could not store an idempotent response");
+    }
+    Ok(KeyedCreate {
+        response,
+        replayed: false,
+    })
 }
 
 /// Where keys and first responses are kept, per user.

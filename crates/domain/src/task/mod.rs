@@ -2,6 +2,7 @@
 
 mod error;
 mod model;
+mod placement;
 mod ports;
 mod query;
 mod service;
@@ -11,10 +12,14 @@ pub use model::{
     Completion, DueDate, NewTask, Priority, Tag, Tags, Task, TaskDescription, TaskId, TaskPatch,
     TaskRecord, TaskTitle, Version,
 };
+pub use placement::{
+    Destination, MAX_SUBTASKS, MoveRequest, ParentFacts, SubtaskCounts, check_can_become_subtask,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockTaskRepository;
 pub use ports::TaskRepository;
 pub use query::{
-    PriorityCounts, SearchText, SortKey, SortOrder, StatusFilter, TaskPage, TaskQuery, TaskStats,
+    ListFilter, ParentFilter, PriorityCounts, SearchText, SortKey, SortOrder, StatusFilter,
+    TaskPage, TaskQuery, TaskStats,
 };
-pub use service::{KeyedCreate, TaskService};
+pub use service::TaskService;

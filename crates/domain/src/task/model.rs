@@ -5,7 +5,10 @@ use std::fmt;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::placement::SubtaskCounts;
 use crate::clock::truncate_to_millis;
+use crate::list::ListId;
+use crate::position::Position;
 use crate::user::UserId;
 use crate::validation::{Collector, FieldError, ValidationErrors, Vocabulary, single_line};
 
@@ -21,9 +24,14 @@ impl TaskId {
 
     /// Any UUID in its textual form. Lookups by an id of another version simply find nothing.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        Self::parse_field(raw, "id")
+    }
+
+    /// As [`TaskId::parse`], reporting a bad id as `field` (`parent_id`, `after`...).
+    pub fn parse_field(raw: &str, field: &str) -> Result<Self, FieldError> {
         Uuid::parse_str(raw)
             .map(Self)
-            .map_err(|_| FieldError::new("id", "must be a UUID"))
+            .map_err(|_| FieldError::new(field, "must be a UUID"))
     }
 
     /// The UUID.
@@ -265,6 +273,10 @@ pub struct NewTask {
     pub tags: Tags,
     /// Optional.
     pub due_date: Option<DueDate>,
+    /// The list asked for: `None` when not given, `Some(None)` for the inbox.
+    pub list: Option<Option<ListId>>,
+    /// The parent, for a subtask.
+    pub parent: Option<TaskId>,
 }
 
 /// A partial update: `None` keeps a field, `Some` sets it; for nullable fields `Some(None)`
@@ -325,6 +337,14 @@ pub struct TaskRecord {
     pub tags: Tags,
     /// Due date.
     pub due_date: Option<DueDate>,
+    /// Its list; `None` for the inbox.
+    pub list: Option<ListId>,
+    /// Its parent, for a subtask.
+    pub parent: Option<TaskId>,
+    /// Its place among its siblings.
+    pub position: Position,
+    /// Its subtasks, as counted when it was read.
+    pub subtasks: SubtaskCounts,
     /// Version.
     pub version: Version,
     /// Creation time.
@@ -339,7 +359,9 @@ pub struct TaskRecord {
 pub struct Task(TaskRecord);
 
 impl Task {
-    /// A new task owned by `owner`, created at `now`.
+    /// A new task owned by `owner`, created at `now`, in the list asked for (the service
+    /// resolves a subtask's list first). The repository gives it its position (last among its
+    /// siblings) when storing it.
     pub fn create(id: TaskId, owner: UserId, new: NewTask, now: OffsetDateTime) -> Self {
         Self(TaskRecord {
             id,
@@ -351,6 +373,10 @@ impl Task {
             priority: new.priority,
             tags: new.tags,
             due_date: new.due_date,
+            list: new.list.flatten(),
+            parent: new.parent,
+            position: Position::first(),
+            subtasks: SubtaskCounts::default(),
             version: Version::INITIAL,
             created_at: now,
             updated_at: now,
@@ -363,6 +389,13 @@ impl Task {
             record.completed_at = None;
         }
         Self(record)
+    }
+
+    /// The same task at `position`, as the repository stored it.
+    #[must_use]
+    pub fn placed(mut self, position: Position) -> Self {
+        self.0.position = position;
+        self
     }
 
     /// Applies every field the patch carries. Returns whether anything changed; only then do
@@ -446,6 +479,22 @@ impl Task {
     /// Due date.
     pub fn due_date(&self) -> Option<DueDate> {
         self.0.due_date
+    }
+    /// Its list; `None` for the inbox.
+    pub fn list(&self) -> Option<ListId> {
+        self.0.list
+    }
+    /// Its parent, for a subtask.
+    pub fn parent(&self) -> Option<TaskId> {
+        self.0.parent
+    }
+    /// Its place among its siblings.
+    pub fn position(&self) -> &Position {
+        &self.0.position
+    }
+    /// Its subtasks, as counted when read.
+    pub fn subtasks(&self) -> SubtaskCounts {
+        self.0.subtasks
     }
     /// Version (the `ETag`).
     pub fn version(&self) -> Version {

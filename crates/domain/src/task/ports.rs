@@ -1,10 +1,15 @@
 //! The task repository port. Every method takes the owner, and implementations put it in every
 //! `WHERE`: a task of another user is indistinguishable from one that does not exist.
+//!
+//! Writes that place a task or change a family (a parent and its subtasks) run under a lock on
+//! the owner, so that positions among siblings stay distinct and subtask counts exact whatever
+//! runs concurrently; the placement rules are checked again under that lock.
 
 use time::OffsetDateTime;
 
 use super::model::{Completion, Task, TaskId, Version};
-use super::query::{TaskPage, TaskQuery, TaskStats};
+use super::placement::Destination;
+use super::query::{ListFilter, TaskPage, TaskQuery, TaskStats};
 use crate::repo::RepoError;
 use crate::user::UserId;
 
@@ -12,11 +17,14 @@ use crate::user::UserId;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait TaskRepository: Send + Sync + 'static {
-    /// Stores a new task. Its owner must exist.
+    /// Stores a new task last among its siblings; returns it as stored (with its position).
+    /// Its owner must exist; its list, if any, must be the owner's; its parent, if any, must
+    /// accept it ([`ParentFacts::accepts`](super::ParentFacts::accepts)).
     ///
     /// # Errors
-    /// `Conflict` if the id is taken; MUST return `Unavailable` when the database is unreachable.
-    async fn insert(&self, task: &Task) -> Result<(), RepoError>;
+    /// `Conflict` if the id is taken; `Rule` (naming `list_id` or `parent_id`) when the list or
+    /// parent does not qualify; MUST return `Unavailable` when the database is unreachable.
+    async fn insert(&self, task: &Task) -> Result<Task, RepoError>;
 
     /// The owner's task with this id.
     ///
@@ -26,13 +34,16 @@ pub trait TaskRepository: Send + Sync + 'static {
 
     /// Replaces the stored task by `task`, only if it is still `previous` (as read: same
     /// version). What did not change between the two (the tags, say) need not be written.
+    /// Completing a top-level task completes its pending subtasks with it (same
+    /// `completed_at`); completing or reopening a subtask updates its parent's counts.
+    /// Returns the task as stored.
     ///
     /// # Errors
     /// `NotFound` when the owner has no such task, `VersionMismatch` when it has another
     /// version; `Unavailable` when unreachable.
-    async fn update(&self, previous: &Task, task: &Task) -> Result<(), RepoError>;
+    async fn update(&self, previous: &Task, task: &Task) -> Result<Task, RepoError>;
 
-    /// Deletes the task, if `expected` is `None` or the stored version.
+    /// Deletes the task and its subtasks, if `expected` is `None` or the stored version.
     ///
     /// # Errors
     /// `NotFound`, `VersionMismatch` as for `update`; `Unavailable` when unreachable.
@@ -43,8 +54,9 @@ pub trait TaskRepository: Send + Sync + 'static {
         expected: Option<Version>,
     ) -> Result<(), RepoError>;
 
-    /// Changes the completion state in one atomic statement (no read-then-write), so that
-    /// concurrent toggles never lose one; bumps the version only if the state changed.
+    /// Changes the completion state atomically (the new state computed from the stored one),
+    /// so that concurrent toggles never lose one; bumps the version only if the state changed.
+    /// Subtasks and counts follow as in `update`.
     ///
     /// # Errors
     /// `NotFound`, `VersionMismatch` as for `update`; `Unavailable` when unreachable.
@@ -63,15 +75,40 @@ pub trait TaskRepository: Send + Sync + 'static {
     /// `Unavailable` when unreachable.
     async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<TaskPage, RepoError>;
 
-    /// The owner's stats, `overdue` judged at `now`.
+    /// Moves the task, still at `version`, to `destination`, writing no sibling: its list,
+    /// parent and position change, and its subtasks follow it to a new list.
     ///
     /// # Errors
-    /// `Unavailable` when unreachable.
-    async fn stats(&self, owner: &UserId, now: OffsetDateTime) -> Result<TaskStats, RepoError>;
+    /// `NotFound`, `VersionMismatch` as for `update`; `Rule` (naming `list_id`, `parent_id`
+    /// or `after`) when the destination does not qualify; `Unavailable` when unreachable.
+    async fn place(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        destination: &Destination,
+        version: Version,
+        now: OffsetDateTime,
+    ) -> Result<Task, RepoError>;
 
-    /// Deletes the owner's completed tasks; returns how many.
+    /// The owner's stats (of one list, or the inbox, when given), `overdue` judged at `now`.
     ///
     /// # Errors
     /// `Unavailable` when unreachable.
-    async fn delete_completed(&self, owner: &UserId) -> Result<u64, RepoError>;
+    async fn stats(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+        now: OffsetDateTime,
+    ) -> Result<TaskStats, RepoError>;
+
+    /// Deletes the owner's completed tasks (of one list, or the inbox, when given) with all
+    /// their subtasks; returns how many tasks were deleted, subtasks included.
+    ///
+    /// # Errors
+    /// `Unavailable` when unreachable.
+    async fn delete_completed(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+    ) -> Result<u64, RepoError>;
 }

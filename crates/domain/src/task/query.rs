@@ -2,7 +2,8 @@
 
 use time::OffsetDateTime;
 
-use super::model::{DueDate, Priority, Tag, Task};
+use super::model::{DueDate, Priority, Tag, Task, TaskId};
+use crate::list::ListId;
 use crate::validation::{Collector, FieldError, ValidationErrors, Vocabulary, single_line};
 
 /// Which tasks by completion state.
@@ -31,6 +32,9 @@ pub enum SortKey {
     DueDate,
     /// Priority (`high` is the greatest).
     Priority,
+    /// The order a todo app draws: the inbox, then the lists in their manual order; in each,
+    /// top-level tasks in manual order, each followed by its subtasks in manual order.
+    Position,
 }
 
 impl Vocabulary for StatusFilter {
@@ -50,6 +54,7 @@ impl Vocabulary for SortKey {
         ("title", Self::Title),
         ("due_date", Self::DueDate),
         ("priority", Self::Priority),
+        ("position", Self::Position),
     ];
 }
 
@@ -64,7 +69,7 @@ impl SortKey {
     pub fn default_order(self) -> SortOrder {
         match self {
             Self::Created | Self::Updated | Self::Priority => SortOrder::Desc,
-            Self::Title | Self::DueDate => SortOrder::Asc,
+            Self::Title | Self::DueDate | Self::Position => SortOrder::Asc,
         }
     }
 }
@@ -104,6 +109,56 @@ impl SearchText {
     }
 }
 
+/// Which list's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFilter {
+    /// Tasks in no list.
+    Inbox,
+    /// Tasks of this list.
+    List(ListId),
+}
+
+impl ListFilter {
+    /// `inbox` or a list's id.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw == "inbox" {
+            return Ok(Self::Inbox);
+        }
+        ListId::parse(raw, "list_id")
+            .map(Self::List)
+            .map_err(|_| FieldError::new("list_id", "must be a list's id or inbox"))
+    }
+
+    /// The list, or `None` for the inbox.
+    pub fn list(self) -> Option<ListId> {
+        match self {
+            Self::Inbox => None,
+            Self::List(id) => Some(id),
+        }
+    }
+}
+
+/// Which tasks by parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentFilter {
+    /// Top-level tasks only.
+    TopLevel,
+    /// The subtasks of this task.
+    Of(TaskId),
+}
+
+impl ParentFilter {
+    /// `none` or a task's id.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw == "none" {
+            return Ok(Self::TopLevel);
+        }
+        TaskId::parse_field(raw, "parent_id")
+            .map(Self::Of)
+            .map_err(|_| FieldError::new("parent_id", "must be a task's id or none"))
+    }
+}
+
 /// A validated listing query with every default applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskQuery {
@@ -119,6 +174,10 @@ pub struct TaskQuery {
     pub due_before: Option<DueDate>,
     /// Only tasks due strictly after this instant.
     pub due_after: Option<DueDate>,
+    /// Only the tasks of one list, or of the inbox.
+    pub list: Option<ListFilter>,
+    /// Only top-level tasks, or the subtasks of one task.
+    pub parent: Option<ParentFilter>,
     /// Sort key.
     pub sort: SortKey,
     /// Sort direction.
@@ -138,6 +197,8 @@ impl Default for TaskQuery {
             tags: Vec::new(),
             due_before: None,
             due_after: None,
+            list: None,
+            parent: None,
             sort: SortKey::Created,
             order: SortKey::Created.default_order(),
             limit: Self::DEFAULT_LIMIT,

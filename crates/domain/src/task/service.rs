@@ -4,31 +4,27 @@ use std::sync::Arc;
 
 use super::error::TaskError;
 use super::model::{Completion, NewTask, Task, TaskId, TaskPatch, Version};
+use super::placement::{MoveRequest, ParentFacts};
 use super::ports::TaskRepository;
-use super::query::{TaskPage, TaskQuery, TaskStats};
+use super::query::{ListFilter, ParentFilter, TaskPage, TaskQuery, TaskStats};
 use crate::clock::Clock;
 use crate::idempotency::{
-    Fingerprint, IdempotencyKey, IdempotencyStore, RETENTION, Reservation, StoredResponse,
+    Fingerprint, IdempotencyKey, IdempotencyStore, KeyedCreate, RETENTION, StoredResponse,
+    create_once,
 };
+use crate::list::ListRepository;
 use crate::repo::RepoError;
 use crate::user::{AuthenticatedUser, UserId, UserRepository};
+use crate::validation::FieldError;
 
-/// How often an update without `If-Match` re-reads and re-applies after losing a race.
+/// How often an update or move without `If-Match` re-reads and re-applies after losing a race.
 const UPDATE_ATTEMPTS: usize = 5;
-
-/// The result of a create with an idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyedCreate {
-    /// The response to send: the first one, when `replayed`.
-    pub response: StoredResponse,
-    /// Whether this is a replay of an earlier request.
-    pub replayed: bool,
-}
 
 /// Task use cases. Every method acts for one owner, already authorised by the caller.
 #[derive(Clone)]
 pub struct TaskService {
     tasks: Arc<dyn TaskRepository>,
+    lists: Arc<dyn ListRepository>,
     users: Arc<dyn UserRepository>,
     keys: Arc<dyn IdempotencyStore>,
     clock: Arc<dyn Clock>,
@@ -38,12 +34,14 @@ impl TaskService {
     /// A service over the given ports.
     pub fn new(
         tasks: Arc<dyn TaskRepository>,
+        lists: Arc<dyn ListRepository>,
         users: Arc<dyn UserRepository>,
         keys: Arc<dyn IdempotencyStore>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             tasks,
+            lists,
             users,
             keys,
             clock,
@@ -58,9 +56,7 @@ impl TaskService {
     ) -> Result<Task, TaskError> {
         let now = self.clock.now();
         self.users.ensure(caller, now).await?;
-        let task = Task::create(TaskId::generate(), caller.id().clone(), new, now);
-        self.tasks.insert(&task).await?;
-        Ok(task)
+        self.insert(caller.id(), new, now).await
     }
 
     /// Creates a task at most once per key: a retry with the same request gets the first
@@ -74,42 +70,49 @@ impl TaskService {
         new: NewTask,
         render: impl FnOnce(&Task) -> String + Send,
     ) -> Result<KeyedCreate, TaskError> {
-        let owner = caller.id();
         let now = self.clock.now();
         self.users.ensure(caller, now).await?;
-        match self.keys.reserve(owner, key, fingerprint, now).await? {
-            Reservation::Reserved => {}
-            Reservation::Replay(response) => {
-                return Ok(KeyedCreate {
-                    response,
-                    replayed: true,
-                });
-            }
-            Reservation::InFlight => return Err(TaskError::InFlight),
-            Reservation::Mismatch => return Err(TaskError::IdempotencyMismatch),
+        let owner = caller.id();
+        let create = async {
+            let task = self.insert(owner, new, now).await?;
+            Ok::<_, TaskError>(StoredResponse {
+                resource: *task.id().as_uuid(),
+                version: task.version(),
+                body: render(&task),
+            })
+        };
+        create_once(&*self.keys, owner, key, fingerprint, now, create).await
+    }
+
+    /// Inserts a new task; a subtask joins its parent's list.
+    async fn insert(
+        &self,
+        owner: &UserId,
+        mut new: NewTask,
+        now: time::OffsetDateTime,
+    ) -> Result<Task, TaskError> {
+        if let Some(parent) = new.parent {
+            let parent = self.field_task(owner, parent, "parent_id").await?;
+            let facts = ParentFacts::from(&parent);
+            let list = facts
+                .list_of_new_subtask(new.list)
+                .map_err(TaskError::Invalid)?;
+            facts.accepts(list, true).map_err(TaskError::Invalid)?;
+            new.list = Some(list);
         }
         let task = Task::create(TaskId::generate(), owner.clone(), new, now);
-        if let Err(error) = self.tasks.insert(&task).await {
-            // Free the key so that the client's retry is not refused as in flight.
-            if let Err(release) = self.keys.release(owner, key).await {
-                tracing::warn!(error = %release, "could not release an idempotency key");
-            }
-            return Err(error.into());
-        }
-        let response = StoredResponse {
-            task_id: task.id(),
-            version: task.version(),
-            body: render(&task),
-        };
-        // The task exists: the client gets it even if the key cannot be completed, in which
-        // case a retry is refused as in flight until the reservation counts as abandoned.
-        if let Err(error) = self.keys.complete(owner, key, &response).await {
-            tracing::warn!(error = %error, "could not store an idempotent response");
-        }
-        Ok(KeyedCreate {
-            response,
-            replayed: false,
-        })
+        Ok(self.tasks.insert(&task).await?)
+    }
+
+    /// The owner's task named in a request's `field`: another's, or none, is a 422 there.
+    async fn field_task(&self, owner: &UserId, id: TaskId, field: &str) -> Result<Task, TaskError> {
+        self.tasks
+            .get(owner, id)
+            .await
+            .map_err(|error| match error {
+                RepoError::NotFound => TaskError::Invalid(FieldError::new(field, "no such task")),
+                error => error.into(),
+            })
     }
 
     /// The owner's task.
@@ -136,9 +139,44 @@ impl TaskService {
                 return Ok(task);
             }
             match self.tasks.update(&previous, &task).await {
-                Ok(()) => return Ok(task),
+                Ok(stored) => return Ok(stored),
                 Err(RepoError::VersionMismatch) if expected.is_none() => {}
                 Err(error) => return Err(error.into()),
+            }
+        }
+        Err(TaskError::Busy)
+    }
+
+    /// Moves a task (with its subtasks) to another list, parent or place among its siblings.
+    /// Without `expected`, a lost race is retried on the fresh task.
+    pub async fn place(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        request: MoveRequest,
+        expected: Option<Version>,
+    ) -> Result<Task, TaskError> {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let task = self.tasks.get(owner, id).await?;
+            if expected.is_some_and(|v| v != task.version()) {
+                return Err(TaskError::PreconditionFailed);
+            }
+            let destination = request.destination(&task).map_err(TaskError::Invalid)?;
+            if let Some(parent) = destination.parent {
+                let parent = self.field_task(owner, parent, "parent_id").await?;
+                let joining = task.parent() != Some(parent.id());
+                ParentFacts::from(&parent)
+                    .accepts(destination.list, joining)
+                    .map_err(TaskError::Invalid)?;
+            }
+            let now = self.clock.now();
+            match self
+                .tasks
+                .place(owner, id, &destination, task.version(), now)
+                .await
+            {
+                Err(RepoError::VersionMismatch) if expected.is_none() => {}
+                result => return Ok(result?),
             }
         }
         Err(TaskError::Busy)
@@ -169,14 +207,50 @@ impl TaskService {
             .await?)
     }
 
-    /// A page of the owner's tasks.
+    /// A page of the owner's tasks. A list or parent named by the query that is not the
+    /// owner's is `ListNotFound` or `NotFound`: checked only when nothing matched, since a
+    /// match proves it exists.
     pub async fn list(&self, owner: &UserId, query: &TaskQuery) -> Result<TaskPage, TaskError> {
-        Ok(self.tasks.list(owner, query).await?)
+        let page = self.tasks.list(owner, query).await?;
+        if page.total == 0 {
+            self.check_filters(owner, query.list, query.parent).await?;
+        }
+        Ok(page)
     }
 
-    /// The owner's stats now.
-    pub async fn stats(&self, owner: &UserId) -> Result<TaskStats, TaskError> {
-        Ok(self.tasks.stats(owner, self.clock.now()).await?)
+    /// Whether the list and parent a query names are the owner's.
+    async fn check_filters(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+        parent: Option<ParentFilter>,
+    ) -> Result<(), TaskError> {
+        if let Some(ListFilter::List(id)) = list {
+            self.lists
+                .get(owner, id)
+                .await
+                .map_err(|error| match error {
+                    RepoError::NotFound => TaskError::ListNotFound,
+                    error => error.into(),
+                })?;
+        }
+        if let Some(ParentFilter::Of(id)) = parent {
+            self.tasks.get(owner, id).await?;
+        }
+        Ok(())
+    }
+
+    /// The owner's stats now, of one list (or the inbox) when given.
+    pub async fn stats(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+    ) -> Result<TaskStats, TaskError> {
+        let stats = self.tasks.stats(owner, list, self.clock.now()).await?;
+        if stats.total == 0 {
+            self.check_filters(owner, list, None).await?;
+        }
+        Ok(stats)
     }
 
     /// Forgets idempotency keys older than their retention; returns how many.
@@ -184,9 +258,18 @@ impl TaskService {
         Ok(self.keys.purge(self.clock.now() - RETENTION).await?)
     }
 
-    /// Deletes the owner's completed tasks.
-    pub async fn delete_completed(&self, owner: &UserId) -> Result<u64, TaskError> {
-        Ok(self.tasks.delete_completed(owner).await?)
+    /// Deletes the owner's completed tasks (of one list, or the inbox, when given) and their
+    /// subtasks.
+    pub async fn delete_completed(
+        &self,
+        owner: &UserId,
+        list: Option<ListFilter>,
+    ) -> Result<u64, TaskError> {
+        let deleted = self.tasks.delete_completed(owner, list).await?;
+        if deleted == 0 {
+            self.check_filters(owner, list, None).await?;
+        }
+        Ok(deleted)
     }
 }
 

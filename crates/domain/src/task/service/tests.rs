@@ -7,6 +7,8 @@ use time::macros::datetime;
 
 use super::*;
 use crate::clock::MockClock;
+use crate::idempotency::{KeyRefusal, Reservation};
+use crate::position::Slot;
 use crate::task::{Priority, TaskTitle};
 use crate::testing::{MockPorts, new_task};
 
@@ -69,7 +71,7 @@ async fn create_provisions_the_caller_then_inserts_a_task_they_own() {
                 && task.version() == Version::INITIAL
         })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|task| Ok(task.clone()));
 
     let task = ports
         .service()
@@ -128,7 +130,7 @@ async fn update_writes_the_patched_task_guarded_by_the_version_read() {
                 && previous.version() == Version::INITIAL
         })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, task| Ok(task.clone()));
     let patch = TaskPatch {
         priority: Some(Priority::High),
         ..TaskPatch::default()
@@ -207,14 +209,14 @@ async fn update_without_if_match_retries_on_the_fresh_task_after_losing_a_race()
         .tasks
         .expect_update()
         .times(2)
-        .returning(move |previous, _| {
+        .returning(move |previous, task| {
             writes += 1;
             if writes == 1 {
                 assert_eq!(previous.version(), Version::INITIAL);
                 Err(RepoError::VersionMismatch)
             } else {
                 assert_eq!(previous.version(), Version::INITIAL.next());
-                Ok(())
+                Ok(task.clone())
             }
         });
     let patch = TaskPatch {
@@ -336,15 +338,15 @@ async fn list_stats_and_clear_are_scoped_to_the_owner() {
     ports
         .tasks
         .expect_stats()
-        .with(eq(owner.clone()), eq(NOW))
+        .with(eq(owner.clone()), eq(None), eq(NOW))
         .times(1)
-        .returning(|_, _| Ok(TaskStats::default()));
+        .returning(|_, _, _| Ok(TaskStats::default()));
     ports
         .tasks
         .expect_delete_completed()
-        .with(eq(owner.clone()))
+        .with(eq(owner.clone()), eq(None))
         .times(1)
-        .returning(|_| Ok(3));
+        .returning(|_, _| Ok(3));
     let service = ports.service();
 
     assert_eq!(
@@ -355,8 +357,11 @@ async fn list_stats_and_clear_are_scoped_to_the_owner() {
             .total,
         0
     );
-    assert_eq!(service.stats(&owner).await.unwrap(), TaskStats::default());
-    assert_eq!(service.delete_completed(&owner).await.unwrap(), 3);
+    assert_eq!(
+        service.stats(&owner, None).await.unwrap(),
+        TaskStats::default()
+    );
+    assert_eq!(service.delete_completed(&owner, None).await.unwrap(), 3);
 }
 
 #[tokio::test]
@@ -374,7 +379,11 @@ async fn keyed_create_inserts_once_and_stores_the_rendered_response() {
         )
         .times(1)
         .returning(|_, _, _, _| Ok(Reservation::Reserved));
-    ports.tasks.expect_insert().times(1).returning(|_| Ok(()));
+    ports
+        .tasks
+        .expect_insert()
+        .times(1)
+        .returning(|task| Ok(task.clone()));
     ports
         .keys
         .expect_complete()
@@ -405,7 +414,7 @@ async fn keyed_create_replays_the_first_response_and_inserts_nothing() {
     let mut ports = MockPorts::default();
     ports.expect_ensure_alice();
     let first = StoredResponse {
-        task_id: TaskId::generate(),
+        resource: uuid::Uuid::now_v7(),
         version: Version::INITIAL,
         body: "{\"first\":true}".into(),
     };
@@ -445,7 +454,7 @@ async fn keyed_create_with_another_body_is_a_mismatch() {
         })
         .await;
 
-    assert!(matches!(result, Err(TaskError::IdempotencyMismatch)));
+    assert!(matches!(result, Err(TaskError::Key(KeyRefusal::Mismatch))));
 }
 
 #[tokio::test]
@@ -464,7 +473,7 @@ async fn keyed_create_while_the_first_is_running_is_in_flight() {
         })
         .await;
 
-    assert!(matches!(result, Err(TaskError::InFlight)));
+    assert!(matches!(result, Err(TaskError::Key(KeyRefusal::InFlight))));
 }
 
 #[tokio::test]
@@ -505,7 +514,10 @@ async fn keyed_create_returns_the_task_even_if_the_response_cannot_be_stored() {
         .keys
         .expect_reserve()
         .return_once(|_, _, _, _| Ok(Reservation::Reserved));
-    ports.tasks.expect_insert().returning(|_| Ok(()));
+    ports
+        .tasks
+        .expect_insert()
+        .returning(|task| Ok(task.clone()));
     ports
         .keys
         .expect_complete()
@@ -550,4 +562,108 @@ async fn purging_forgets_keys_older_than_the_retention() {
         .returning(|_| Ok(4));
 
     assert_eq!(ports.service().purge_expired_keys().await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn a_subtask_is_created_in_its_parents_list() {
+    let mut ports = MockPorts::default();
+    ports.expect_ensure_alice();
+    let list = crate::list::ListId::generate();
+    let mut parent_new = new_task("parent");
+    parent_new.list = Some(Some(list));
+    let parent = Task::create(TaskId::generate(), alice().id().clone(), parent_new, NOW);
+    let parent_id = parent.id();
+    ports
+        .tasks
+        .expect_get()
+        .with(eq(alice().id().clone()), eq(parent_id))
+        .return_once(move |_, _| Ok(parent));
+    ports
+        .tasks
+        .expect_insert()
+        .withf(move |task| task.list() == Some(list) && task.parent() == Some(parent_id))
+        .times(1)
+        .returning(|task| Ok(task.clone()));
+    let mut new = new_task("child");
+    new.parent = Some(parent_id);
+
+    ports.service().create(&alice(), new).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_parent_that_is_not_the_callers_is_a_field_error_and_nothing_is_written() {
+    let mut ports = MockPorts::default();
+    ports.expect_ensure_alice();
+    ports
+        .tasks
+        .expect_get()
+        .returning(|_, _| Err(RepoError::NotFound));
+    ports.tasks.expect_insert().never();
+    let mut new = new_task("child");
+    new.parent = Some(TaskId::generate());
+
+    let result = ports.service().create(&alice(), new).await;
+
+    assert!(matches!(result, Err(TaskError::Invalid(e)) if e.field() == "parent_id"));
+}
+
+#[tokio::test]
+async fn a_move_without_if_match_is_retried_on_the_fresh_version() {
+    let mut ports = MockPorts::default();
+    let task = stored_task();
+    let id = task.id();
+    let mut reads = vec![task.clone(), task.clone()];
+    ports
+        .tasks
+        .expect_get()
+        .times(2)
+        .returning(move |_, _| Ok(reads.pop().unwrap()));
+    let mut attempts = 0;
+    ports
+        .tasks
+        .expect_place()
+        .times(2)
+        .returning(move |_, _, destination, _, _| {
+            attempts += 1;
+            assert_eq!(destination.slot, Slot::First);
+            if attempts == 1 {
+                Err(RepoError::VersionMismatch)
+            } else {
+                Ok(stored_task())
+            }
+        });
+    let request = MoveRequest {
+        list: None,
+        parent: None,
+        slot: Slot::First,
+    };
+
+    ports
+        .service()
+        .place(alice().id(), id, request, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_listing_of_a_list_that_is_not_the_owners_is_list_not_found() {
+    let mut ports = MockPorts::default();
+    ports.tasks.expect_list().returning(|_, _| {
+        Ok(TaskPage {
+            tasks: vec![],
+            total: 0,
+        })
+    });
+    ports
+        .lists
+        .expect_get()
+        .returning(|_, _| Err(RepoError::NotFound));
+    let query = TaskQuery {
+        list: Some(ListFilter::List(crate::list::ListId::generate())),
+        ..TaskQuery::default()
+    };
+
+    let result = ports.service().list(alice().id(), &query).await;
+
+    assert!(matches!(result, Err(TaskError::ListNotFound)));
 }
