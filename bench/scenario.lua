@@ -1,7 +1,10 @@
 -- wrk script for one scenario of bench/run:
 --   wrk ... -s bench/scenario.lua -- SCENARIO TOKENS_FILE TASKS_FILE THREADS
--- SCENARIO: list, get, create, toggle, update or mixed (70% list, 10% each create, toggle, get).
--- TOKENS_FILE: "<n> <token>" per user; TASKS_FILE: "<n> <task id> <version>" per task.
+-- SCENARIO: list, get, create, toggle, update, position (the inbox in manual order: 50 tasks,
+-- 5 of them with a subtask), move (a task to the front or the end of its siblings) or mixed
+-- (70% list, 10% each create, toggle, get).
+-- TOKENS_FILE: "<n> <token>" per user; TASKS_FILE: "<n> <task id> <version>" per task (the
+-- tasks without parent or subtasks).
 -- Each thread owns the users n with n % THREADS == its index, so that the If-Match updates of
 -- one thread never race another's; requests rotate among those users' tokens.
 
@@ -62,6 +65,14 @@ local requests = {
         local task = any_task()
         return wrk.format("POST", "/api/me/tasks", headers(task.user, json),
             '{"title":"Bench task","tags":["bench"]}')
+    end,
+    position = function()
+        return wrk.format("GET", "/api/me/tasks?list_id=inbox&sort=position", tokens[any_task().user])
+    end,
+    move = function()
+        local task = any_task()
+        local body = math.random(2) == 1 and '{"after":null}' or '{}'
+        return wrk.format("POST", "/api/me/tasks/" .. task.id .. "/move", headers(task.user, json), body)
     end,
     toggle = function()
         local task = any_task()

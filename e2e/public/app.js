@@ -4,6 +4,8 @@ const { apiUrl } = await fetch("/config.json").then((r) => r.json());
 const $ = (selector) => document.querySelector(selector);
 let token = null;
 let mode = "jwks";
+// The list shown: "inbox" or a list's id.
+let current = "inbox";
 
 function showError(message) {
   $("#error").textContent = message ?? "";
@@ -44,33 +46,65 @@ async function api(method, path, body) {
   return response.status === 204 ? null : response.json();
 }
 
-function renderTask(task) {
+/** The `after` that puts `task` one place up among its siblings (drawn in `tasks`). */
+function oneUp(tasks, task) {
+  const siblings = tasks.filter((t) => t.parent_id === task.parent_id);
+  const index = siblings.findIndex((t) => t.id === task.id);
+  return index >= 2 ? siblings[index - 2].id : null;
+}
+
+function button(label, action) {
+  const element = document.createElement("button");
+  element.textContent = label;
+  element.addEventListener("click", () => action().then(load, () => {}));
+  return element;
+}
+
+function renderTask(task, tasks) {
   const item = document.createElement("li");
   item.dataset.id = task.id;
-  item.className = task.completed ? "done" : "";
+  item.className = [task.completed ? "done" : "", task.parent_id ? "subtask" : ""].join(" ").trim();
   const title = document.createElement("span");
   title.className = "title";
   title.textContent = task.title;
+  const counts = document.createElement("span");
+  counts.className = "counts";
+  counts.textContent = task.subtask_count ? `${task.completed_subtask_count}/${task.subtask_count}` : "";
   const rename = document.createElement("input");
   rename.className = "rename-input";
   rename.setAttribute("aria-label", `rename ${task.title}`);
   const buttons = [
-    ["Rename", () => api("PATCH", `/api/me/tasks/${task.id}`, { title: rename.value })],
-    [task.completed ? "Reopen" : "Done", () => api("PATCH", `/api/me/tasks/${task.id}/complete`)],
-    ["Delete", () => api("DELETE", `/api/me/tasks/${task.id}`)],
-  ].map(([label, action]) => {
-    const button = document.createElement("button");
-    button.textContent = label;
-    button.addEventListener("click", () => action().then(load, () => {}));
-    return button;
+    button("Rename", () => api("PATCH", `/api/me/tasks/${task.id}`, { title: rename.value })),
+    button(task.completed ? "Reopen" : "Done", () => api("PATCH", `/api/me/tasks/${task.id}/complete`)),
+    button("Up", () => api("POST", `/api/me/tasks/${task.id}/move`, { after: oneUp(tasks, task) })),
+    button("Delete", () => api("DELETE", `/api/me/tasks/${task.id}`)),
+  ];
+  if (!task.parent_id) {
+    buttons.push(button("Add subtask", () => api("POST", "/api/me/tasks", { title: rename.value, parent_id: task.id })));
+  }
+  item.append(title, counts, rename, ...buttons);
+  return item;
+}
+
+function renderList(list) {
+  const item = document.createElement("li");
+  const choose = document.createElement("button");
+  choose.className = list.id === current ? "list current" : "list";
+  choose.textContent = list.name;
+  choose.addEventListener("click", () => {
+    current = list.id;
+    load().catch(() => {});
   });
-  item.append(title, rename, ...buttons);
+  item.append(choose);
   return item;
 }
 
 async function load() {
-  const tasks = await api("GET", "/api/me/tasks?sort=created&order=asc");
-  $("#tasks").replaceChildren(...tasks.map(renderTask));
+  const lists = await api("GET", "/api/me/lists");
+  const inbox = { id: "inbox", name: "Inbox" };
+  $("#lists").replaceChildren(...[inbox, ...lists].map(renderList));
+  const tasks = await api("GET", `/api/me/tasks?sort=position&list_id=${current}`);
+  $("#tasks").replaceChildren(...tasks.map((task) => renderTask(task, tasks)));
   $("#empty").hidden = tasks.length > 0;
   document.body.dataset.loaded = String(Date.now());
 }
@@ -91,6 +125,7 @@ $("#sign-up").addEventListener("submit", async (event) => {
   $("#whoami").textContent = `signed in as ${me.email}`;
   $("#sign-up").hidden = true;
   $("#new-task").hidden = false;
+  $("#new-list").hidden = false;
   await load();
 });
 
@@ -98,8 +133,21 @@ $("#new-task").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = event.target.elements.title;
   try {
-    await api("POST", "/api/me/tasks", { title: input.value });
+    await api("POST", "/api/me/tasks", { title: input.value, list_id: current === "inbox" ? null : current });
     input.value = "";
+    await load();
+  } catch {
+    // the detail is on the page
+  }
+});
+
+$("#new-list").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = event.target.elements.name;
+  try {
+    const list = await api("POST", "/api/me/lists", { name: input.value });
+    input.value = "";
+    current = list.id;
     await load();
   } catch {
     // the detail is on the page

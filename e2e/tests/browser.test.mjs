@@ -109,7 +109,7 @@ async function signUp(name, mode = "jwks") {
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error (${name}):`, error));
   await page.goto(frontend);
-  await page.fill("input[name=name]", name);
+  await page.fill("#sign-up input[name=name]", name);
   await page.fill("input[name=email]", `${name}@example.com`);
   await page.fill("input[name=password]", "correct horse battery staple");
   await page.selectOption("select[name=mode]", mode);
@@ -119,7 +119,8 @@ async function signUp(name, mode = "jwks") {
 }
 
 const titles = (page) => page.locator("#tasks .title").allTextContents();
-const task = (page, title) => page.locator("#tasks li", { has: page.locator(".title", { hasText: title }) });
+const exactly = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+const task = (page, title) => page.locator("#tasks li", { has: page.locator(".title", { hasText: exactly(title) }) });
 
 async function add(page, title) {
   await page.fill("input[name=title]", title);
@@ -157,6 +158,32 @@ test("a Better Auth user lists, creates, renames, toggles and deletes tasks from
   assert.deepEqual(await titles(page), ["Buy oat milk", "Call mum"], "nothing was created");
 
   await page.screenshot({ path: join(artifacts, "tasks.png"), fullPage: true });
+});
+
+test("lists, a subtask and a reorder through the move route", async () => {
+  const page = await signUp("erin");
+  await page.fill("input[name=name][aria-label='new list']", "Work");
+  await page.click("#new-list button");
+  await page.locator("#lists .current", { hasText: "Work" }).waitFor();
+
+  for (const title of ["A", "B", "C"]) {
+    await add(page, title);
+    await task(page, title).waitFor();
+  }
+  assert.deepEqual(await titles(page), ["A", "B", "C"]);
+  await task(page, "C").locator("button:text('Up')").click();
+  await page.waitForFunction(() => [...document.querySelectorAll("#tasks .title")].map((t) => t.textContent).join() === "A,C,B");
+
+  await task(page, "C").locator(".rename-input").fill("C.1");
+  await task(page, "C").locator("button:text('Add subtask')").click();
+  await page.locator("#tasks li.subtask", { hasText: "C.1" }).waitFor();
+  assert.deepEqual(await titles(page), ["A", "C", "C.1", "B"]);
+  assert.equal(await task(page, "C").locator(".counts").textContent(), "0/1");
+  await page.screenshot({ path: join(artifacts, "lists.png"), fullPage: true });
+
+  await page.click("#lists button:text('Inbox')");
+  await page.locator("#empty").waitFor();
+  assert.deepEqual(await titles(page), [], "the inbox holds none of Work's tasks");
 });
 
 test("a second user sees none of the first user's tasks", async () => {

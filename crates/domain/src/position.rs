@@ -31,11 +31,13 @@ impl Position {
             .map(|index| Self(index.to_string()))
     }
 
-    /// A stored position: lower-case hex bytes ending in the key's terminator byte.
+    /// A stored position: lower-case hex bytes ending in the key's terminator byte (`80`), what
+    /// `FractionalIndex::from_string` accepts, checked without decoding: a listing parses one
+    /// per row.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let valid = raw.len().is_multiple_of(2)
-            && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-            && FractionalIndex::from_string(raw).is_ok();
+            && raw.ends_with("80")
+            && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if valid {
             Ok(Self(raw.to_owned()))
         } else {
@@ -95,8 +97,12 @@ mod tests {
 
     #[test]
     fn keys_that_are_not_ours_are_refused() {
-        for raw in ["", "zz", "7F80", "8", "7f"] {
+        for raw in ["", "zz", "7F80", "8", "7f", "080"] {
             assert!(Position::parse(raw).is_err(), "{raw}");
+        }
+        for raw in ["80", "7f80", "00ff80"] {
+            let parsed = Position::parse(raw).unwrap();
+            assert!(FractionalIndex::from_string(parsed.as_str()).is_ok(), "{raw}");
         }
     }
 
