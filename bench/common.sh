@@ -51,9 +51,10 @@ run_wrk() {
     psql -At -F' ' "$bench_url" \
         -c "SELECT substr(owner, 2), id, version FROM tasks WHERE title <> 'Bench task' AND parent_id IS NULL AND subtask_count = 0" \
         >"$work/tasks.txt"
-    local result
-    result=$(wrk -t"$threads" -c"$connections" -d"${2}s" --latency -s "$script" "$BASE_URL" \
-        -- "$1" "$work/tokens.txt" "$work/tasks.txt" "$threads" "${3:-}" | grep '^RESULT')
+    local output result
+    output=$(wrk -t"$threads" -c"$connections" -d"${2}s" --latency -s "$script" "$BASE_URL" \
+        -- "$1" "$work/tokens.txt" "$work/tasks.txt" "$threads" "${3:-}" 2>&1)
+    result=$(echo "$output" | grep '^RESULT') || { echo "wrk failed on $1:" >&2; echo "$output" >&2; return 1; }
     eval "$(echo "$result" | sed 's/^RESULT //' | tr ' ' '\n' | sed 's/^/r_/')"
 }
 

@@ -36,10 +36,11 @@ impl OwnerWrite {
                     .lock(LockType::Update),
             )
         } else {
+            // A column no foreign key refers to, so that SQLite checks no child table.
             backend.build(
                 Query::update()
                     .table(user::Entity)
-                    .value(user::Column::Id, Expr::col(user::Column::Id))
+                    .value(user::Column::UpdatedAt, Expr::col(user::Column::UpdatedAt))
                     .and_where(user::Column::Id.eq(owner.as_str())),
             )
         };

@@ -102,7 +102,10 @@ mod tests {
         }
         for raw in ["80", "7f80", "00ff80"] {
             let parsed = Position::parse(raw).unwrap();
-            assert!(FractionalIndex::from_string(parsed.as_str()).is_ok(), "{raw}");
+            assert!(
+                FractionalIndex::from_string(parsed.as_str()).is_ok(),
+                "{raw}"
+            );
         }
     }
 

@@ -45,3 +45,13 @@ impl From<RepoError> for ListError {
         }
     }
 }
+
+impl crate::repo::OptimisticError for ListError {
+    fn precondition_failed() -> Self {
+        Self::PreconditionFailed
+    }
+
+    fn busy() -> Self {
+        Self::Busy
+    }
+}

@@ -10,12 +10,9 @@ use crate::idempotency::{
     Fingerprint, IdempotencyKey, IdempotencyStore, KeyedCreate, StoredResponse, create_once,
 };
 use crate::position::Slot;
-use crate::repo::RepoError;
+use crate::repo::{Attempt, check_expected, optimistically};
 use crate::task::Version;
 use crate::user::{AuthenticatedUser, UserId, UserRepository};
-
-/// How often an update without `If-Match` re-reads and re-applies after losing a race.
-const UPDATE_ATTEMPTS: usize = 5;
 
 /// List use cases. Every method acts for one owner, already authorised by the caller.
 #[derive(Clone)]
@@ -97,22 +94,17 @@ impl ListService {
         patch: ListPatch,
         expected: Option<Version>,
     ) -> Result<List, ListError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        optimistically(expected, async || {
             let previous = self.lists.get(owner, id).await?;
-            if expected.is_some_and(|v| v != previous.version()) {
-                return Err(ListError::PreconditionFailed);
-            }
+            check_expected::<ListError>(expected, previous.version())?;
             let mut list = previous.clone();
             if !list.apply(patch.clone(), self.clock.now()) {
-                return Ok(list);
+                return Ok(Attempt::Done(list));
             }
-            match self.lists.update(&previous, &list).await {
-                Ok(()) => return Ok(list),
-                Err(RepoError::VersionMismatch) if expected.is_none() => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(ListError::Busy)
+            let written = self.lists.update(&previous, &list).await;
+            Ok(Attempt::of(written.map(|()| list))?)
+        })
+        .await
     }
 
     /// Deletes the list and its tasks, if still at `expected` when given.

@@ -46,3 +46,13 @@ impl From<RepoError> for TaskError {
         }
     }
 }
+
+impl crate::repo::OptimisticError for TaskError {
+    fn precondition_failed() -> Self {
+        Self::PreconditionFailed
+    }
+
+    fn busy() -> Self {
+        Self::Busy
+    }
+}

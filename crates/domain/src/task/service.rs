@@ -13,12 +13,9 @@ use crate::idempotency::{
     create_once,
 };
 use crate::list::ListRepository;
-use crate::repo::RepoError;
+use crate::repo::{Attempt, RepoError, check_expected, optimistically};
 use crate::user::{AuthenticatedUser, UserId, UserRepository};
 use crate::validation::FieldError;
-
-/// How often an update or move without `If-Match` re-reads and re-applies after losing a race.
-const UPDATE_ATTEMPTS: usize = 5;
 
 /// Task use cases. Every method acts for one owner, already authorised by the caller.
 #[derive(Clone)]
@@ -129,22 +126,16 @@ impl TaskService {
         patch: TaskPatch,
         expected: Option<Version>,
     ) -> Result<Task, TaskError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        optimistically(expected, async || {
             let previous = self.tasks.get(owner, id).await?;
-            if expected.is_some_and(|v| v != previous.version()) {
-                return Err(TaskError::PreconditionFailed);
-            }
+            check_expected::<TaskError>(expected, previous.version())?;
             let mut task = previous.clone();
             if !task.apply(patch.clone(), self.clock.now()) {
-                return Ok(task);
+                return Ok(Attempt::Done(task));
             }
-            match self.tasks.update(&previous, &task).await {
-                Ok(stored) => return Ok(stored),
-                Err(RepoError::VersionMismatch) if expected.is_none() => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Err(TaskError::Busy)
+            Ok(Attempt::of(self.tasks.update(&previous, &task).await)?)
+        })
+        .await
     }
 
     /// Moves a task (with its subtasks) to another list, parent or place among its siblings.
@@ -156,11 +147,9 @@ impl TaskService {
         request: MoveRequest,
         expected: Option<Version>,
     ) -> Result<Task, TaskError> {
-        for _ in 0..UPDATE_ATTEMPTS {
+        optimistically(expected, async || {
             let task = self.tasks.get(owner, id).await?;
-            if expected.is_some_and(|v| v != task.version()) {
-                return Err(TaskError::PreconditionFailed);
-            }
+            check_expected::<TaskError>(expected, task.version())?;
             let destination = request.destination(&task).map_err(TaskError::Invalid)?;
             if let Some(parent) = destination.parent {
                 let parent = self.field_task(owner, parent, "parent_id").await?;
@@ -170,16 +159,13 @@ impl TaskService {
                     .map_err(TaskError::Invalid)?;
             }
             let now = self.clock.now();
-            match self
+            let placed = self
                 .tasks
                 .place(owner, id, &destination, task.version(), now)
-                .await
-            {
-                Err(RepoError::VersionMismatch) if expected.is_none() => {}
-                result => return Ok(result?),
-            }
-        }
-        Err(TaskError::Busy)
+                .await;
+            Ok(Attempt::of(placed)?)
+        })
+        .await
     }
 
     /// Deletes the owner's task, if still at `expected` when given.

@@ -8,6 +8,7 @@ use super::*;
 use crate::clock::MockClock;
 use crate::idempotency::{KeyRefusal, Reservation};
 use crate::list::ListName;
+use crate::repo::RepoError;
 use crate::testing::MockPorts;
 
 const NOW: OffsetDateTime = datetime!(2026-11-26 10:00 UTC);

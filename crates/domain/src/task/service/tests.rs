@@ -242,12 +242,12 @@ async fn update_that_keeps_losing_races_reports_busy() {
     ports
         .tasks
         .expect_get()
-        .times(UPDATE_ATTEMPTS)
+        .times(crate::repo::WRITE_ATTEMPTS)
         .returning(move |_, _| Ok(task.clone()));
     ports
         .tasks
         .expect_update()
-        .times(UPDATE_ATTEMPTS)
+        .times(crate::repo::WRITE_ATTEMPTS)
         .returning(|_, _| Err(RepoError::VersionMismatch));
     let patch = TaskPatch {
         priority: Some(Priority::High),
