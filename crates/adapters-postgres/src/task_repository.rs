@@ -82,6 +82,54 @@ fn corrupt(what: &str) -> RepoError {
     RepoError::Unexpected(anyhow!("stored task has an invalid {what}"))
 }
 
+/// A task row read by the position of each column rather than its name: a listing decodes
+/// fifty rows, and looking each column up by name was a tenth of the listing's instructions.
+/// Positions are the order of `task::Column`, which `Entity::find()` selects; a test holds
+/// the two together.
+struct TaskRow(task::Model);
+
+/// Where `COUNT(*) OVER ()` lands in a listing: after the task's columns.
+const TOTAL_COLUMN: usize = 17;
+
+/// A nullable column. On PostgreSQL it is read from the driver's row directly: through
+/// SeaORM, every NULL is first an error whose message is formatted, then discarded.
+fn nullable<T>(row: &sea_orm::QueryResult, index: usize) -> Result<Option<T>, sea_orm::DbErr>
+where
+    T: sea_orm::TryGetable
+        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
+        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>,
+{
+    match row.try_as_pg_row() {
+        Some(pg) => sea_orm::sqlx::Row::try_get(pg, index)
+            .map_err(|e| sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into()))),
+        None => row.try_get_by_index(index),
+    }
+}
+
+impl FromQueryResult for TaskRow {
+    fn from_query_result(row: &sea_orm::QueryResult, _: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self(task::Model {
+            id: row.try_get_by_index(0)?,
+            owner: row.try_get_by_index(1)?,
+            title: row.try_get_by_index(2)?,
+            description: nullable(row, 3)?,
+            completed: row.try_get_by_index(4)?,
+            completed_at: nullable(row, 5)?,
+            priority: row.try_get_by_index(6)?,
+            tags: row.try_get_by_index(7)?,
+            due_date: nullable(row, 8)?,
+            list_id: nullable(row, 9)?,
+            parent_id: nullable(row, 10)?,
+            position: row.try_get_by_index(11)?,
+            subtask_count: row.try_get_by_index(12)?,
+            completed_subtask_count: row.try_get_by_index(13)?,
+            version: row.try_get_by_index(14)?,
+            created_at: row.try_get_by_index(15)?,
+            updated_at: row.try_get_by_index(16)?,
+        }))
+    }
+}
+
 /// A row back into a task; stored values were validated on the way in, so a failure here
 /// means the row was edited by hand.
 fn to_domain(row: task::Model) -> Result<Task, RepoError> {
@@ -289,28 +337,29 @@ fn siblings(owner: &UserId, list: Option<ListId>, parent: Option<TaskId>) -> sea
         })
 }
 
-/// The greatest (`Func::max`) or least (`Func::min`) position among the tasks matching
-/// `filter`, if any.
+/// The greatest or least position among the tasks matching `filter`, if any.
+///
+/// Read as the first row in the order of the siblings' index, not as `MAX(position)`:
+/// PostgreSQL's planner does not take `list_id IS NULL` as fixing that column, so it would
+/// aggregate every sibling instead of reading one index entry.
 async fn extreme_position(
     db: &impl ConnectionTrait,
     greatest: bool,
     filter: sea_orm::Condition,
 ) -> Result<Option<Position>, RepoError> {
-    let column = Expr::col(task::Column::Position);
-    let aggregate = if greatest {
-        Func::max(column)
-    } else {
-        Func::min(column)
-    };
+    let order = if greatest { Order::Desc } else { Order::Asc };
     let found = task::Entity::find()
         .select_only()
-        .expr_as(aggregate, "position")
+        .column(task::Column::Position)
         .filter(filter)
-        .into_tuple::<Option<String>>()
+        .order_by(task::Column::Owner, order.clone())
+        .order_by(task::Column::ListId, order.clone())
+        .order_by(task::Column::ParentId, order.clone())
+        .order_by(task::Column::Position, order)
+        .into_tuple::<String>()
         .one(db)
         .await
-        .map_err(translate)?
-        .flatten();
+        .map_err(translate)?;
     found
         .map(|raw| Position::parse(&raw).map_err(|_| corrupt("position")))
         .transpose()
@@ -523,11 +572,12 @@ impl TaskRepository for SeaTaskRepository {
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Task, RepoError> {
         let row = task::Entity::find()
             .filter(owned(owner, id))
+            .into_model::<TaskRow>()
             .one(&self.db)
             .await
             .map_err(translate)?
             .ok_or(RepoError::NotFound)?;
-        to_domain(row)
+        to_domain(row.0)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
@@ -694,9 +744,12 @@ impl TaskRepository for SeaTaskRepository {
         let mut total = None;
         let mut tasks = Vec::with_capacity(rows.len());
         for row in rows {
-            total.get_or_insert(row.try_get::<i64>("", "total").map_err(translate)?);
+            total.get_or_insert(
+                row.try_get_by_index::<i64>(TOTAL_COLUMN)
+                    .map_err(translate)?,
+            );
             tasks.push(to_domain(
-                task::Model::from_query_result(&row, "").map_err(translate)?,
+                TaskRow::from_query_result(&row, "").map_err(translate)?.0,
             )?);
         }
         let total = match total {
@@ -778,7 +831,8 @@ impl TaskRepository for SeaTaskRepository {
         let position = Position::between(before.as_ref(), after.as_ref())
             .ok_or_else(|| corrupt("position"))?;
         let list = destination.list.map(|l| *l.as_uuid());
-        task::Entity::update_many()
+        // What follows touches its subtasks and parents, never this row: it is final here.
+        let moved = task::Entity::update_many()
             .col_expr(task::Column::ListId, Expr::value(list))
             .col_expr(
                 task::Column::ParentId,
@@ -791,9 +845,12 @@ impl TaskRepository for SeaTaskRepository {
             )
             .col_expr(task::Column::UpdatedAt, Expr::value(now))
             .filter(owned(owner, id))
-            .exec(db)
+            .exec_with_returning(db)
             .await
-            .map_err(translate)?;
+            .map_err(translate)?
+            .into_iter()
+            .next()
+            .ok_or(RepoError::NotFound)?;
         if current.list_id != list && current.subtask_count > 0 {
             // Its subtasks follow it: their list is part of what they are.
             task::Entity::update_many()
@@ -814,12 +871,6 @@ impl TaskRepository for SeaTaskRepository {
             .into_iter()
             .chain(destination.parent.map(|p| *p.as_uuid()));
         recount(db, owner, parents).await?;
-        let moved = task::Entity::find()
-            .filter(owned(owner, id))
-            .one(db)
-            .await
-            .map_err(translate)?
-            .ok_or(RepoError::NotFound)?;
         write.commit().await.map_err(translate)?;
         to_domain(moved)
     }
@@ -952,5 +1003,40 @@ impl SeaTaskRepository {
             .await
             .map_err(translate)?
             .ok_or(RepoError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{IdenStatic, Iterable};
+
+    use super::*;
+
+    #[test]
+    fn task_rows_are_read_in_the_order_the_entity_selects_its_columns() {
+        let columns: Vec<&str> = task::Column::iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            columns,
+            [
+                "id",
+                "owner",
+                "title",
+                "description",
+                "completed",
+                "completed_at",
+                "priority",
+                "tags",
+                "due_date",
+                "list_id",
+                "parent_id",
+                "position",
+                "subtask_count",
+                "completed_subtask_count",
+                "version",
+                "created_at",
+                "updated_at",
+            ]
+        );
+        assert_eq!(TOTAL_COLUMN, columns.len());
     }
 }
