@@ -38,6 +38,13 @@ enum Lists {
 }
 
 #[derive(DeriveIden)]
+enum UsersAppend {
+    #[sea_orm(iden = "users")]
+    Table,
+    AppendSeq,
+}
+
+#[derive(DeriveIden)]
 enum IdempotencyKeys {
     Table,
     TaskId,
@@ -64,14 +71,15 @@ fn byte_order(backend: DbBackend) -> &'static str {
     }
 }
 
-/// `count` evenly spaced positions of one width, in order: what the repository would have
-/// given the tasks had they been created under this schema, but short and balanced.
+/// `count` evenly spaced positions of one width, in order, short and balanced. They stay in
+/// the lower half of the key space (first byte below 0x80): the repository puts whatever goes
+/// last after them with keys from the owner's `append_seq`, which start at 0xf0.
 fn spread(count: usize) -> Vec<String> {
     let mut width = 1;
-    while 256_u128.pow(width) <= count as u128 {
+    while 256_u128.pow(width) / 2 <= count as u128 {
         width += 1;
     }
-    let span = 256_u128.pow(width);
+    let span = 256_u128.pow(width) / 2;
     (1..=count as u128)
         .map(|i| {
             let value = i * span / (count as u128 + 1);
@@ -164,111 +172,127 @@ async fn create_lists_table(manager: &SchemaManager<'_>, collate: &str) -> Resul
     Ok(())
 }
 
+/// The tasks' list, parent, position and counts, their keys and indexes, and the positions
+/// of the tasks already there.
+async fn extend_tasks(manager: &SchemaManager<'_>, collate: &str) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let is_postgres = backend == DbBackend::Postgres;
+    if is_postgres {
+        // The target of the composite foreign key from subtasks to their parent.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_tasks_owner_id")
+                    .table(Tasks::Table)
+                    .col(Tasks::Owner)
+                    .col(Tasks::Id)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+    }
+    let references = |target: &str| {
+        if is_postgres {
+            String::new()
+        } else {
+            format!("REFERENCES {target}(id) ON DELETE CASCADE")
+        }
+    };
+    for column in [
+        ColumnDef::new(Tasks::ListId)
+            .uuid()
+            .null()
+            .extra(references("lists"))
+            .to_owned(),
+        ColumnDef::new(Tasks::ParentId)
+            .uuid()
+            .null()
+            .extra(references("tasks"))
+            .to_owned(),
+        ColumnDef::new(Tasks::Position)
+            .text()
+            .not_null()
+            .default("")
+            .extra(collate)
+            .to_owned(),
+        integer(Tasks::SubtaskCount).default(0).to_owned(),
+        integer(Tasks::CompletedSubtaskCount).default(0).to_owned(),
+    ] {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Tasks::Table)
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+    }
+    if is_postgres {
+        manager
+            .create_foreign_key(
+                ForeignKey::create()
+                    .name("fk_tasks_list")
+                    .from(Tasks::Table, (Tasks::Owner, Tasks::ListId))
+                    .to(Lists::Table, (Lists::Owner, Lists::Id))
+                    .on_delete(ForeignKeyAction::Cascade)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_foreign_key(
+                ForeignKey::create()
+                    .name("fk_tasks_parent")
+                    .from(Tasks::Table, (Tasks::Owner, Tasks::ParentId))
+                    .to(Tasks::Table, (Tasks::Owner, Tasks::Id))
+                    .on_delete(ForeignKeyAction::Cascade)
+                    .to_owned(),
+            )
+            .await?;
+    }
+    // Siblings in order (and the last of them, for a new task); subtasks of a parent.
+    for (name, columns) in [
+        (
+            "idx_tasks_owner_place",
+            vec![Tasks::ListId, Tasks::ParentId, Tasks::Position],
+        ),
+        ("idx_tasks_owner_parent", vec![Tasks::ParentId]),
+    ] {
+        let mut index = Index::create();
+        index.name(name).table(Tasks::Table).col(Tasks::Owner);
+        for column in columns {
+            index.col(column);
+        }
+        manager.create_index(index).await?;
+    }
+    // A key now remembers the creation of a list as well as of a task.
+    manager
+        .alter_table(
+            Table::alter()
+                .table(IdempotencyKeys::Table)
+                .rename_column(IdempotencyKeys::TaskId, IdempotencyKeys::ResourceId)
+                .to_owned(),
+        )
+        .await?;
+    place_existing_tasks(manager).await
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
         let collate = byte_order(backend);
         create_lists_table(manager, collate).await?;
-
-        let is_postgres = backend == DbBackend::Postgres;
-        if is_postgres {
-            // The target of the composite foreign key from subtasks to their parent.
-            manager
-                .create_index(
-                    Index::create()
-                        .name("idx_tasks_owner_id")
-                        .table(Tasks::Table)
-                        .col(Tasks::Owner)
-                        .col(Tasks::Id)
-                        .unique()
-                        .to_owned(),
-                )
-                .await?;
-        }
-        let references = |target: &str| {
-            if is_postgres {
-                String::new()
-            } else {
-                format!("REFERENCES {target}(id) ON DELETE CASCADE")
-            }
-        };
-        for column in [
-            ColumnDef::new(Tasks::ListId)
-                .uuid()
-                .null()
-                .extra(references("lists"))
-                .to_owned(),
-            ColumnDef::new(Tasks::ParentId)
-                .uuid()
-                .null()
-                .extra(references("tasks"))
-                .to_owned(),
-            ColumnDef::new(Tasks::Position)
-                .text()
-                .not_null()
-                .default("")
-                .extra(collate)
-                .to_owned(),
-            integer(Tasks::SubtaskCount).default(0).to_owned(),
-            integer(Tasks::CompletedSubtaskCount).default(0).to_owned(),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Tasks::Table)
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        if is_postgres {
-            manager
-                .create_foreign_key(
-                    ForeignKey::create()
-                        .name("fk_tasks_list")
-                        .from(Tasks::Table, (Tasks::Owner, Tasks::ListId))
-                        .to(Lists::Table, (Lists::Owner, Lists::Id))
-                        .on_delete(ForeignKeyAction::Cascade)
-                        .to_owned(),
-                )
-                .await?;
-            manager
-                .create_foreign_key(
-                    ForeignKey::create()
-                        .name("fk_tasks_parent")
-                        .from(Tasks::Table, (Tasks::Owner, Tasks::ParentId))
-                        .to(Tasks::Table, (Tasks::Owner, Tasks::Id))
-                        .on_delete(ForeignKeyAction::Cascade)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        // Siblings in order (and the last of them, for a new task); subtasks of a parent.
-        for (name, columns) in [
-            (
-                "idx_tasks_owner_place",
-                vec![Tasks::ListId, Tasks::ParentId, Tasks::Position],
-            ),
-            ("idx_tasks_owner_parent", vec![Tasks::ParentId]),
-        ] {
-            let mut index = Index::create();
-            index.name(name).table(Tasks::Table).col(Tasks::Owner);
-            for column in columns {
-                index.col(column);
-            }
-            manager.create_index(index).await?;
-        }
-        // A key now remembers the creation of a list as well as of a task.
+        // The last number handed out for putting something last among its siblings: taken
+        // with the owner's lock, so appends need no read of the current last.
         manager
             .alter_table(
                 Table::alter()
-                    .table(IdempotencyKeys::Table)
-                    .rename_column(IdempotencyKeys::TaskId, IdempotencyKeys::ResourceId)
+                    .table(UsersAppend::Table)
+                    .add_column(big_integer(UsersAppend::AppendSeq).default(0))
                     .to_owned(),
             )
             .await?;
-        place_existing_tasks(manager).await
+        extend_tasks(manager, collate).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -318,6 +342,14 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         manager
+            .alter_table(
+                Table::alter()
+                    .table(UsersAppend::Table)
+                    .drop_column(UsersAppend::AppendSeq)
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .drop_table(Table::drop().table(Lists::Table).to_owned())
             .await
     }
@@ -335,6 +367,10 @@ mod tests {
             assert!(positions.windows(2).all(|w| w[0] < w[1]), "count {count}");
             assert!(positions.iter().all(|p| p.len() == positions[0].len()));
             assert!(positions.iter().all(|p| p.ends_with("80")));
+            assert!(
+                positions.iter().all(|p| p.as_str() < "80"),
+                "below the appended keys"
+            );
         }
     }
 }

@@ -171,9 +171,7 @@ impl ListRepository for SeaListRepository {
             .await
             .map_err(translate)?;
         List::check_room(existing).map_err(RepoError::Rule)?;
-        let last = extreme_position(db, owner, true, sea_orm::Condition::all()).await?;
-        let position = Position::between(last.as_ref(), None).ok_or_else(|| corrupt("position"))?;
-        let list = list.clone().placed(position);
+        let list = list.clone().placed(write.last_position()?);
         list::Entity::insert(to_active(&list))
             .exec_without_returning(db)
             .await
@@ -268,7 +266,7 @@ impl ListRepository for SeaListRepository {
         let others = sea_orm::Condition::all().add(list::Column::Id.ne(*id.as_uuid()));
         let (before, after) = match slot {
             Slot::First => (None, extreme_position(db, owner, false, others).await?),
-            Slot::Last => (extreme_position(db, owner, true, others).await?, None),
+            Slot::Last => (None, None),
             Slot::After(sibling) => {
                 let before = extreme_position(
                     db,
@@ -290,8 +288,12 @@ impl ListRepository for SeaListRepository {
                 (Some(before), after)
             }
         };
-        let position = Position::between(before.as_ref(), after.as_ref())
-            .ok_or_else(|| corrupt("position"))?;
+        // Nothing after it: last, by the owner's counter rather than after the current last.
+        let position = match after {
+            None => write.last_position()?,
+            Some(after) => Position::between(before.as_ref(), Some(&after))
+                .ok_or_else(|| corrupt("position"))?,
+        };
         list::Entity::update_many()
             .col_expr(list::Column::Position, Expr::value(position.as_str()))
             .col_expr(list::Column::Version, Expr::value(version + 1))

@@ -553,9 +553,7 @@ impl TaskRepository for SeaTaskRepository {
         } else {
             check_list(db, owner, task.list()).await?;
         }
-        let last = extreme_position(db, true, siblings(owner, task.list(), task.parent())).await?;
-        let position = Position::between(last.as_ref(), None).ok_or_else(|| corrupt("position"))?;
-        let task = task.clone().placed(position);
+        let task = task.clone().placed(write.last_position()?);
         task::Entity::insert(to_active(&task))
             .exec_without_returning(db)
             .await
@@ -810,7 +808,7 @@ impl TaskRepository for SeaTaskRepository {
             .add(task::Column::Id.ne(*id.as_uuid()));
         let (before, after) = match destination.slot {
             Slot::First => (None, extreme_position(db, false, others).await?),
-            Slot::Last => (extreme_position(db, true, others).await?, None),
+            Slot::Last => (None, None),
             Slot::After(sibling) => {
                 let before = extreme_position(
                     db,
@@ -828,8 +826,12 @@ impl TaskRepository for SeaTaskRepository {
                 (Some(before), after)
             }
         };
-        let position = Position::between(before.as_ref(), after.as_ref())
-            .ok_or_else(|| corrupt("position"))?;
+        // Nothing after it: last, by the owner's counter rather than after the current last.
+        let position = match after {
+            None => write.last_position()?,
+            Some(after) => Position::between(before.as_ref(), Some(&after))
+                .ok_or_else(|| corrupt("position"))?,
+        };
         let list = destination.list.map(|l| *l.as_uuid());
         // What follows touches its subtasks and parents, never this row: it is final here.
         let moved = task::Entity::update_many()

@@ -6,11 +6,12 @@
 //! This is the one place such writes begin and commit: what must be recorded with every
 //! change (the sync's change log) belongs here.
 
+use domain::position::Position;
+use domain::repo::RepoError;
 use domain::user::UserId;
-use sea_orm::sea_query::{Expr, LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait,
 };
 
 use crate::entity::user;
@@ -18,34 +19,44 @@ use crate::entity::user;
 /// A transaction holding the lock of one owner.
 pub(crate) struct OwnerWrite {
     txn: DatabaseTransaction,
+    /// The owner's `append_seq` after this write took its number; `None` when the owner has no
+    /// row (and so nothing to write).
+    appended: Option<u64>,
 }
 
 impl OwnerWrite {
-    /// Begins a transaction and takes the owner's lock: on PostgreSQL the row lock of the
-    /// owner's user row; on SQLite a write to it, which takes the database's write lock at once
-    /// (a transaction that read first could fail to upgrade its lock later).
+    /// Begins a transaction and takes the owner's lock by taking the next number of the
+    /// owner's `append_seq`: a write to their `users` row, which on PostgreSQL locks that row
+    /// and on SQLite takes the database's write lock at once (a transaction that read first
+    /// could fail to upgrade its lock later). The number is what puts something last.
     pub(crate) async fn begin(db: &DatabaseConnection, owner: &UserId) -> Result<Self, DbErr> {
         let txn = db.begin().await?;
         let backend = txn.get_database_backend();
-        let statement = if backend == DbBackend::Postgres {
-            backend.build(
-                Query::select()
-                    .expr(Expr::val(1))
-                    .from(user::Entity)
-                    .and_where(user::Column::Id.eq(owner.as_str()))
-                    .lock(LockType::Update),
-            )
-        } else {
-            // A column no foreign key refers to, so that SQLite checks no child table.
-            backend.build(
-                Query::update()
-                    .table(user::Entity)
-                    .value(user::Column::UpdatedAt, Expr::col(user::Column::UpdatedAt))
-                    .and_where(user::Column::Id.eq(owner.as_str())),
-            )
-        };
-        txn.execute_raw(statement).await?;
-        Ok(Self { txn })
+        let statement = backend.build(
+            Query::update()
+                .table(user::Entity)
+                .value(
+                    user::Column::AppendSeq,
+                    Expr::col(user::Column::AppendSeq).add(1),
+                )
+                .and_where(user::Column::Id.eq(owner.as_str()))
+                .returning_col(user::Column::AppendSeq),
+        );
+        let appended = txn
+            .query_one_raw(statement)
+            .await?
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .transpose()?
+            .and_then(|n| u64::try_from(n).ok());
+        Ok(Self { txn, appended })
+    }
+
+    /// The position that puts something last among any siblings of the owner's: after every
+    /// position there, since only this write holds the lock.
+    pub(crate) fn last_position(&self) -> Result<Position, RepoError> {
+        self.appended
+            .map(Position::appended)
+            .ok_or(RepoError::NotFound)
     }
 
     /// The transaction, for the statements of the write.

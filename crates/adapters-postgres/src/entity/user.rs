@@ -11,6 +11,8 @@ pub struct Model {
     pub name: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// The last number handed out for putting something last among its siblings.
+    pub append_seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
