@@ -341,7 +341,8 @@ fn siblings(owner: &UserId, list: Option<ListId>, parent: Option<TaskId>) -> sea
 ///
 /// Read as the first row in the order of the siblings' index, not as `MAX(position)`:
 /// PostgreSQL's planner does not take `list_id IS NULL` as fixing that column, so it would
-/// aggregate every sibling instead of reading one index entry.
+/// aggregate every sibling instead of reading one entry of `(owner, parent_id, list_id,
+/// position)`.
 async fn extreme_position(
     db: &impl ConnectionTrait,
     greatest: bool,
@@ -353,8 +354,8 @@ async fn extreme_position(
         .column(task::Column::Position)
         .filter(filter)
         .order_by(task::Column::Owner, order.clone())
-        .order_by(task::Column::ListId, order.clone())
         .order_by(task::Column::ParentId, order.clone())
+        .order_by(task::Column::ListId, order.clone())
         .order_by(task::Column::Position, order)
         .into_tuple::<String>()
         .one(db)
