@@ -288,12 +288,7 @@ impl ListRepository for SeaListRepository {
                 (Some(before), after)
             }
         };
-        // Nothing after it: last, by the owner's counter rather than after the current last.
-        let position = match after {
-            None => write.last_position()?,
-            Some(after) => Position::between(before.as_ref(), Some(&after))
-                .ok_or_else(|| corrupt("position"))?,
-        };
+        let position = write.position_between(before.as_ref(), after.as_ref())?;
         list::Entity::update_many()
             .col_expr(list::Column::Position, Expr::value(position.as_str()))
             .col_expr(list::Column::Version, Expr::value(version + 1))

@@ -827,12 +827,7 @@ impl TaskRepository for SeaTaskRepository {
                 (Some(before), after)
             }
         };
-        // Nothing after it: last, by the owner's counter rather than after the current last.
-        let position = match after {
-            None => write.last_position()?,
-            Some(after) => Position::between(before.as_ref(), Some(&after))
-                .ok_or_else(|| corrupt("position"))?,
-        };
+        let position = write.position_between(before.as_ref(), after.as_ref())?;
         let list = destination.list.map(|l| *l.as_uuid());
         // What follows touches its subtasks and parents, never this row: it is final here.
         let moved = task::Entity::update_many()

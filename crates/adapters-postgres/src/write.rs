@@ -59,6 +59,21 @@ impl OwnerWrite {
             .ok_or(RepoError::NotFound)
     }
 
+    /// The position right after `before` and before `after`, two siblings next to each other
+    /// (either may be absent); with nothing after, last, by the owner's counter.
+    pub(crate) fn position_between(
+        &self,
+        before: Option<&Position>,
+        after: Option<&Position>,
+    ) -> Result<Position, RepoError> {
+        match after {
+            None => self.last_position(),
+            Some(after) => Position::between(before, Some(after)).ok_or_else(|| {
+                RepoError::Unexpected(anyhow::anyhow!("stored sibling positions are out of order"))
+            }),
+        }
+    }
+
     /// The transaction, for the statements of the write.
     pub(crate) fn txn(&self) -> &DatabaseTransaction {
         &self.txn
