@@ -1,7 +1,7 @@
 //! The unit of work of every write that places a task or list, or changes a family (a parent
 //! and its subtasks): one transaction that first locks the owner. Writes of one owner that need
-//! it therefore run one at a time, so that what they read (the last sibling, a parent's
-//! subtasks) is still true when they commit; other owners are not held up.
+//! it therefore run one at a time, so that what they read (the siblings around a move, a
+//! parent's subtasks) is still true when they commit; other owners are not held up.
 //!
 //! This is the one place such writes begin and commit: what must be recorded with every
 //! change (the sync's change log) belongs here.
@@ -52,7 +52,7 @@ impl OwnerWrite {
     }
 
     /// The position that puts something last among any siblings of the owner's: after every
-    /// position there, since only this write holds the lock.
+    /// position there, since the owner's counter only grows and other keys stay below it.
     pub(crate) fn last_position(&self) -> Result<Position, RepoError> {
         self.appended
             .map(Position::appended)
