@@ -24,7 +24,8 @@ SELECT md5('u' || u || '-' || n)::uuid,
        CASE WHEN n > 45 THEN md5('u' || u || '-' || (n - 45))::uuid END,
        lpad(to_hex(51 - n), 2, '0') || '80'
 FROM generate_series(1, 1000) AS u, generate_series(1, 50) AS n
-ORDER BY n DESC;
+-- Each user's rows together, as the listing finds them in a real table.
+ORDER BY u, n;
 
 UPDATE tasks AS p
 SET subtask_count = 1,
