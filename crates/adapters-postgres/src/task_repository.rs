@@ -625,27 +625,14 @@ impl TaskRepository for SeaTaskRepository {
         if !family {
             return Err(self.missing_or_stale(task.owner(), task.id()).await);
         }
-        // A family's write: under the owner's lock, with the cascade.
-        let owner = task.owner();
-        let write = OwnerWrite::begin(&self.db, owner)
-            .await
-            .map_err(translate)?;
-        let Some(row) = update
-            .exec_with_returning(write.txn())
-            .await
-            .map_err(translate)?
-            .into_iter()
-            .next()
-        else {
-            drop(write);
-            return Err(self.missing_or_stale(owner, task.id()).await);
-        };
-        if tags_change {
-            write_tags(write.txn(), task).await.map_err(translate)?;
-        }
-        let row = self.settled(&write, owner, row, task.updated_at()).await?;
-        write.commit().await.map_err(translate)?;
-        to_domain(row)
+        self.write_family(
+            task.owner(),
+            task.id(),
+            update,
+            tags_change.then_some(task),
+            task.updated_at(),
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -697,22 +684,7 @@ impl TaskRepository for SeaTaskRepository {
         if let Some(row) = rows.into_iter().next() {
             return to_domain(row);
         }
-        let write = OwnerWrite::begin(&self.db, owner)
-            .await
-            .map_err(translate)?;
-        let Some(row) = update()
-            .exec_with_returning(write.txn())
-            .await
-            .map_err(translate)?
-            .into_iter()
-            .next()
-        else {
-            drop(write);
-            return Err(self.missing_or_stale(owner, id).await);
-        };
-        let row = self.settled(&write, owner, row, now).await?;
-        write.commit().await.map_err(translate)?;
-        to_domain(row)
+        self.write_family(owner, id, update(), None, now).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -985,22 +957,45 @@ impl TaskRepository for SeaTaskRepository {
 }
 
 impl SeaTaskRepository {
-    /// The row after [`settle_family`], read again when its counts changed.
-    async fn settled(
+    /// A change of completion that may reach the task's family, as one write under the
+    /// owner's lock: the version-guarded `update`, the task's tags when it is given, then
+    /// [`settle_family`]. Returns the task as it ends (read again when its counts changed).
+    async fn write_family(
         &self,
-        write: &OwnerWrite,
         owner: &UserId,
-        row: task::Model,
+        id: TaskId,
+        update: sea_orm::UpdateMany<task::Entity>,
+        tags_of: Option<&Task>,
         now: OffsetDateTime,
-    ) -> Result<task::Model, RepoError> {
-        if !settle_family(write.txn(), owner, &row, now).await? {
-            return Ok(row);
-        }
-        task::Entity::find_by_id(row.id)
-            .one(write.txn())
+    ) -> Result<Task, RepoError> {
+        let write = OwnerWrite::begin(&self.db, owner)
+            .await
+            .map_err(translate)?;
+        let db = write.txn();
+        let Some(row) = update
+            .exec_with_returning(db)
             .await
             .map_err(translate)?
-            .ok_or(RepoError::NotFound)
+            .into_iter()
+            .next()
+        else {
+            drop(write);
+            return Err(self.missing_or_stale(owner, id).await);
+        };
+        if let Some(task) = tags_of {
+            write_tags(db, task).await.map_err(translate)?;
+        }
+        let row = if settle_family(db, owner, &row, now).await? {
+            task::Entity::find_by_id(row.id)
+                .one(db)
+                .await
+                .map_err(translate)?
+                .ok_or(RepoError::NotFound)?
+        } else {
+            row
+        };
+        write.commit().await.map_err(translate)?;
+        to_domain(row)
     }
 }
 
