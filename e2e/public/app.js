@@ -109,17 +109,33 @@ async function load() {
   document.body.dataset.loaded = String(Date.now());
 }
 
-$("#sign-up").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
+/**
+ * Follows the user's changes with `EventSource`, which cannot send headers: the token goes in
+ * the query, which the API takes on this route only. Every change reloads what is shown, so a
+ * change made on another device appears without a reload of the page.
+ */
+function follow() {
+  const source = new EventSource(`${apiUrl}/api/me/events?access_token=${encodeURIComponent(token)}`);
+  for (const kind of ["task", "list"]) {
+    for (const verb of ["created", "updated", "deleted"]) {
+      source.addEventListener(`${kind}.${verb}`, () => load().catch(() => {}));
+    }
+  }
+  source.addEventListener("open", () => (document.body.dataset.following = "true"));
+}
+
+/** Signs up (or, with `signIn`, in) with Better Auth, then shows the user's tasks. */
+async function enter(form, signIn) {
   mode = form.get("mode");
-  const response = await fetch("/api/auth/sign-up/email", {
+  const body = { email: form.get("email"), password: form.get("password") };
+  if (!signIn) body.name = form.get("name");
+  const response = await fetch(`/api/auth/${signIn ? "sign-in" : "sign-up"}/email`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     credentials: "include",
-    body: JSON.stringify({ name: form.get("name"), email: form.get("email"), password: form.get("password") }),
+    body: JSON.stringify(body),
   });
-  if (!response.ok) return showError(`sign-up failed: ${response.status}`);
+  if (!response.ok) return showError(`${signIn ? "sign-in" : "sign-up"} failed: ${response.status}`);
   await fetchToken();
   const me = await api("GET", "/api/me");
   $("#whoami").textContent = `signed in as ${me.email}`;
@@ -127,6 +143,16 @@ $("#sign-up").addEventListener("submit", async (event) => {
   $("#new-task").hidden = false;
   $("#new-list").hidden = false;
   await load();
+  follow();
+}
+
+$("#sign-up").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await enter(new FormData(event.target), false);
+});
+
+$("#sign-in").addEventListener("click", async () => {
+  await enter(new FormData($("#sign-up")), true);
 });
 
 $("#new-task").addEventListener("submit", async (event) => {

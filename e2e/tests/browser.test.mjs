@@ -103,8 +103,8 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** A new browser profile signed up as `name` in `mode`; returns its page. */
-async function signUp(name, mode = "jwks") {
+/** A new browser profile signed up (or, with `signIn`, in) as `name` in `mode`; returns its page. */
+async function signUp(name, mode = "jwks", signIn = false) {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`page error (${name}):`, error));
@@ -113,7 +113,7 @@ async function signUp(name, mode = "jwks") {
   await page.fill("input[name=email]", `${name}@example.com`);
   await page.fill("input[name=password]", "correct horse battery staple");
   await page.selectOption("select[name=mode]", mode);
-  await page.click("#sign-up button");
+  await page.click(signIn ? "#sign-in" : "#sign-up button:text('Sign up')");
   await page.waitForSelector(`text=signed in as ${name}@example.com`);
   return page;
 }
@@ -184,6 +184,26 @@ test("lists, a subtask and a reorder through the move route", async () => {
   await page.click("#lists button:text('Inbox')");
   await page.locator("#empty").waitFor();
   assert.deepEqual(await titles(page), [], "the inbox holds none of Work's tasks");
+});
+
+test("a task created on one device appears on another without a reload", async () => {
+  const laptop = await signUp("dana");
+  const phone = await signUp("dana", "jwks", true);
+  await phone.waitForSelector("body[data-following=true]");
+  const loadedBefore = await phone.evaluate(() => performance.getEntriesByType("navigation").length);
+
+  await add(laptop, "Seen everywhere");
+  await task(phone, "Seen everywhere").waitFor();
+  assert.deepEqual(await titles(phone), ["Seen everywhere"]);
+  assert.equal(
+    await phone.evaluate(() => performance.getEntriesByType("navigation").length),
+    loadedBefore,
+    "the phone's page was not reloaded",
+  );
+
+  // And back: a change on the phone reaches the laptop.
+  await task(phone, "Seen everywhere").locator("button:text('Done')").click();
+  await laptop.locator("#tasks li.done", { hasText: "Seen everywhere" }).waitFor();
 });
 
 test("a second user sees none of the first user's tasks", async () => {

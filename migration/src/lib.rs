@@ -8,6 +8,7 @@ mod m20260101_000001_create_users;
 mod m20260101_000002_create_tasks;
 mod m20260101_000003_create_idempotency_keys;
 mod m20261126_000004_create_lists;
+mod m20261126_000005_create_changes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_create_tasks::Migration),
             Box::new(m20260101_000003_create_idempotency_keys::Migration),
             Box::new(m20261126_000004_create_lists::Migration),
+            Box::new(m20261126_000005_create_changes::Migration),
         ]
     }
 }

@@ -2,10 +2,12 @@
 //! Neon included) and SQLite (the embedded default). One implementation serves both; the few
 //! places where their SQL differs are in `sql.rs`.
 
+mod change_log;
 mod entity;
 mod error;
 mod idempotency_store;
 mod list_repository;
+mod live;
 mod sql;
 mod store;
 mod task_repository;
@@ -14,8 +16,10 @@ pub mod testing;
 mod user_repository;
 mod write;
 
+pub use change_log::SeaChangeLog;
 pub use idempotency_store::SeaIdempotencyStore;
 pub use list_repository::SeaListRepository;
+pub use live::{ChangeFeed, Wake};
 pub use store::{DbSettings, MigrationState, PoolUse, Store};
 pub use task_repository::SeaTaskRepository;
 pub use user_repository::SeaUserRepository;

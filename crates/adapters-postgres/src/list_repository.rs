@@ -17,13 +17,15 @@ use time::OffsetDateTime;
 
 use crate::entity::list;
 use crate::error::translate;
+use crate::live::ChangeFeed;
 use crate::store::Store;
-use crate::write::OwnerWrite;
+use crate::write::{OwnerWrite, owner_first};
 
 /// Lists in the `lists` table.
 #[derive(Debug, Clone)]
 pub struct SeaListRepository {
     db: DatabaseConnection,
+    feed: ChangeFeed,
 }
 
 impl SeaListRepository {
@@ -31,6 +33,7 @@ impl SeaListRepository {
     pub fn new(store: &Store) -> Self {
         Self {
             db: store.connection().clone(),
+            feed: store.feed().clone(),
         }
     }
 
@@ -41,33 +44,48 @@ impl SeaListRepository {
             Err(error) => error,
         }
     }
+}
 
-    /// The owner's lists with their counts, filtered further by `filter`, in manual order.
-    async fn counted(
-        &self,
-        db: &impl sea_orm::ConnectionTrait,
-        owner: &UserId,
-        filter: sea_orm::Condition,
-    ) -> Result<Vec<List>, RepoError> {
-        let count = |pending: &str| {
-            Expr::cust(format!(
-                "(SELECT COUNT(*) FROM tasks t \
-                 WHERE t.owner = lists.owner AND t.list_id = lists.id{pending})"
-            ))
-        };
-        let rows = list::Entity::find()
-            .filter(list::Column::Owner.eq(owner.as_str()))
-            .filter(filter)
-            .expr_as(count(""), "task_count")
-            .expr_as(count(" AND NOT t.completed"), "pending_count")
+/// The order of lists read with their counts.
+pub(crate) enum ListOrder {
+    /// The owner's manual order.
+    Manual,
+    /// By id (a snapshot's order), at most this many when given.
+    ById(Option<u64>),
+}
+
+/// The owner's lists with their counts, filtered further by `filter`.
+pub(crate) async fn counted(
+    db: &impl sea_orm::ConnectionTrait,
+    owner: &UserId,
+    filter: sea_orm::Condition,
+    order: ListOrder,
+) -> Result<Vec<List>, RepoError> {
+    let count = |pending: &str| {
+        Expr::cust(format!(
+            "(SELECT COUNT(*) FROM tasks t \
+             WHERE t.owner = lists.owner AND t.list_id = lists.id{pending})"
+        ))
+    };
+    let select = list::Entity::find()
+        .filter(list::Column::Owner.eq(owner.as_str()))
+        .filter(filter)
+        .expr_as(count(""), "task_count")
+        .expr_as(count(" AND NOT t.completed"), "pending_count");
+    let select = match order {
+        ListOrder::Manual => select
             .order_by_asc(list::Column::Position)
+            .order_by_asc(list::Column::Id),
+        ListOrder::ById(limit) => select
             .order_by_asc(list::Column::Id)
-            .into_model::<CountedRow>()
-            .all(db)
-            .await
-            .map_err(translate)?;
-        rows.into_iter().map(to_domain).collect()
-    }
+            .apply_if(limit, QuerySelect::limit),
+    };
+    let rows = select
+        .into_model::<CountedRow>()
+        .all(db)
+        .await
+        .map_err(translate)?;
+    rows.into_iter().map(to_domain).collect()
 }
 
 /// A list row with its counts.
@@ -161,7 +179,7 @@ impl ListRepository for SeaListRepository {
     #[tracing::instrument(skip_all, fields(user_id = %list.owner()), err(level = "debug"))]
     async fn insert(&self, list: &List) -> Result<List, RepoError> {
         let owner = list.owner();
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         let db = write.txn();
@@ -182,7 +200,7 @@ impl ListRepository for SeaListRepository {
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn get(&self, owner: &UserId, id: ListId) -> Result<List, RepoError> {
-        self.counted(&self.db, owner, owned(owner, id))
+        counted(&self.db, owner, owned(owner, id), ListOrder::Manual)
             .await?
             .pop()
             .ok_or(RepoError::NotFound)
@@ -190,8 +208,13 @@ impl ListRepository for SeaListRepository {
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn all(&self, owner: &UserId) -> Result<Vec<List>, RepoError> {
-        self.counted(&self.db, owner, sea_orm::Condition::all())
-            .await
+        counted(
+            &self.db,
+            owner,
+            sea_orm::Condition::all(),
+            ListOrder::Manual,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %list.owner()), err(level = "debug"))]
@@ -201,16 +224,18 @@ impl ListRepository for SeaListRepository {
         changes.owner = sea_orm::ActiveValue::NotSet;
         changes.created_at = sea_orm::ActiveValue::NotSet;
         changes.position = sea_orm::ActiveValue::NotSet;
-        let updated = list::Entity::update_many()
+        let update = list::Entity::update_many()
             .set(changes)
             .filter(owned(list.owner(), list.id()))
-            .filter(list::Column::Version.eq(previous.version().get()))
+            .filter(list::Column::Version.eq(previous.version().get()));
+        let updated = owner_first(update, self.db.get_database_backend(), list.owner())
             .exec(&self.db)
             .await
             .map_err(translate)?;
         if updated.rows_affected == 0 {
             return Err(self.missing_or_stale(list.owner(), list.id()).await);
         }
+        self.feed.changed(list.owner().as_str());
         Ok(())
     }
 
@@ -221,7 +246,7 @@ impl ListRepository for SeaListRepository {
         id: ListId,
         expected: Option<Version>,
     ) -> Result<(), RepoError> {
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         // Its tasks (and their subtasks) go with it, by the foreign keys' cascades.
@@ -247,7 +272,7 @@ impl ListRepository for SeaListRepository {
         expected: Option<Version>,
         now: OffsetDateTime,
     ) -> Result<List, RepoError> {
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         let db = write.txn();
@@ -297,8 +322,7 @@ impl ListRepository for SeaListRepository {
             .exec(db)
             .await
             .map_err(translate)?;
-        let list = self
-            .counted(db, owner, owned(owner, id))
+        let list = counted(db, owner, owned(owner, id), ListOrder::Manual)
             .await?
             .pop()
             .ok_or(RepoError::NotFound)?;

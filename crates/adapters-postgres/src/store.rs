@@ -9,6 +9,8 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::live::ChangeFeed;
+
 /// How to reach the database.
 #[derive(Debug, Clone)]
 pub struct DbSettings {
@@ -68,10 +70,12 @@ pub struct PoolUse {
     pub in_use: u32,
 }
 
-/// The database: a connection pool shared by the repositories.
+/// The database: a connection pool shared by the repositories, and the feed their writes
+/// wake followers through.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    feed: ChangeFeed,
 }
 
 impl Store {
@@ -92,7 +96,8 @@ impl Store {
                 .max_lifetime(None::<Duration>);
         } else {
             options
-                .max_connections(settings.max_connections)
+                // One more on PostgreSQL: the relay's listener holds one for good.
+                .max_connections(settings.max_connections + u32::from(is_postgres(&settings.url)))
                 .idle_timeout(settings.idle_timeout)
                 .max_lifetime(settings.max_lifetime)
                 // A ping on every checkout is a round trip per request; only a connection idle
@@ -108,9 +113,20 @@ impl Store {
                 })?;
             }
         }
-        Ok(Self {
-            db: Database::connect(options).await?,
-        })
+        let db = Database::connect(options).await?;
+        let feed = ChangeFeed::new(db.get_database_backend() == DbBackend::Postgres);
+        Ok(Self { db, feed })
+    }
+
+    /// The wake-ups of this store's writes (and, once relaying, other instances').
+    pub fn feed(&self) -> &ChangeFeed {
+        &self.feed
+    }
+
+    /// Relays wake-ups to and from the other instances on the database, for as long as it is
+    /// polled (run it as a task; abort it to stop). Nothing to do on SQLite.
+    pub async fn relay(&self) {
+        self.feed.relay(self.db.clone()).await;
     }
 
     /// The pool, for the repositories (and, through `testing`, the tests).
@@ -196,6 +212,10 @@ impl Store {
             })
             .collect())
     }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres:") || url.starts_with("postgresql:")
 }
 
 /// The folder of a SQLite database file named by `url`, if it is a file with a folder.

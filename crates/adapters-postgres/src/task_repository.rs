@@ -24,14 +24,16 @@ use time::OffsetDateTime;
 
 use crate::entity::{list, task, task_tag};
 use crate::error::translate;
+use crate::live::ChangeFeed;
 use crate::sql::{contains_pattern, timestamp};
 use crate::store::Store;
-use crate::write::OwnerWrite;
+use crate::write::{OwnerWrite, owner_first};
 
 /// Tasks in the `tasks` and `task_tags` tables.
 #[derive(Debug, Clone)]
 pub struct SeaTaskRepository {
     db: DatabaseConnection,
+    feed: ChangeFeed,
 }
 
 impl SeaTaskRepository {
@@ -39,6 +41,7 @@ impl SeaTaskRepository {
     pub fn new(store: &Store) -> Self {
         Self {
             db: store.connection().clone(),
+            feed: store.feed().clone(),
         }
     }
 
@@ -536,12 +539,33 @@ fn position_order(select: sea_orm::Select<task::Entity>) -> sea_orm::Select<task
     })
 }
 
+/// The owner's tasks matching `filter` in id order (a snapshot's), at most `limit`.
+pub(crate) async fn tasks_by_id(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    filter: sea_orm::Condition,
+    limit: Option<u64>,
+) -> Result<Vec<Task>, RepoError> {
+    task::Entity::find()
+        .filter(task::Column::Owner.eq(owner.as_str()))
+        .filter(filter)
+        .order_by_asc(task::Column::Id)
+        .apply_if(limit, QuerySelect::limit)
+        .into_model::<TaskRow>()
+        .all(db)
+        .await
+        .map_err(translate)?
+        .into_iter()
+        .map(|row| to_domain(row.0))
+        .collect()
+}
+
 #[async_trait]
 impl TaskRepository for SeaTaskRepository {
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
     async fn insert(&self, task: &Task) -> Result<Task, RepoError> {
         let owner = task.owner();
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         let db = write.txn();
@@ -604,6 +628,7 @@ impl TaskRepository for SeaTaskRepository {
         } else {
             update.clone()
         };
+        let alone_update = owner_first(alone_update, self.backend(), task.owner());
         let txn = if tags_change {
             Some(self.db.begin().await.map_err(translate)?)
         } else {
@@ -619,6 +644,7 @@ impl TaskRepository for SeaTaskRepository {
                 write_tags(&txn, task).await.map_err(translate)?;
                 txn.commit().await.map_err(translate)?;
             }
+            self.feed.changed(task.owner().as_str());
             return Ok(task.clone());
         }
         drop(txn);
@@ -642,7 +668,7 @@ impl TaskRepository for SeaTaskRepository {
         id: TaskId,
         expected: Option<Version>,
     ) -> Result<(), RepoError> {
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         // Its subtasks go with it, by the foreign key's cascade.
@@ -676,12 +702,12 @@ impl TaskRepository for SeaTaskRepository {
         };
         // A task alone is one statement; a subtask, or a parent with pending subtasks, is a
         // family's write.
-        let rows = update()
-            .filter(alone())
+        let rows = owner_first(update().filter(alone()), self.backend(), owner)
             .exec_with_returning(&self.db)
             .await
             .map_err(translate)?;
         if let Some(row) = rows.into_iter().next() {
+            self.feed.changed(owner.as_str());
             return to_domain(row);
         }
         self.write_family(owner, id, update(), None, now).await
@@ -751,7 +777,7 @@ impl TaskRepository for SeaTaskRepository {
         version: Version,
         now: OffsetDateTime,
     ) -> Result<Task, RepoError> {
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         let db = write.txn();
@@ -905,7 +931,7 @@ impl TaskRepository for SeaTaskRepository {
         owner: &UserId,
         list: Option<ListFilter>,
     ) -> Result<u64, RepoError> {
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         let db = write.txn();
@@ -968,7 +994,7 @@ impl SeaTaskRepository {
         tags_of: Option<&Task>,
         now: OffsetDateTime,
     ) -> Result<Task, RepoError> {
-        let write = OwnerWrite::begin(&self.db, owner)
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
         let db = write.txn();

@@ -149,6 +149,17 @@ impl TestDatabase {
             .collect()
     }
 
+    /// Runs a statement on the database, for tests that set up what no route can.
+    ///
+    /// # Panics
+    /// When it fails.
+    pub async fn execute(&self, sql: &str) {
+        self.connection()
+            .execute_unprepared(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// `"sqlite"` or `"postgres"`, for messages.
     pub fn backend_name(&self) -> &'static str {
         if self.schema.is_some() {

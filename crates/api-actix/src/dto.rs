@@ -3,6 +3,7 @@
 
 use domain::list::{Color, List, ListId, ListName, ListPatch, NewList};
 use domain::position::Slot;
+use domain::sync::{ChangePage, Entry};
 use domain::task::{
     DueDate, MoveRequest, NewTask, Priority, Tags, Task, TaskDescription, TaskId, TaskPatch,
     TaskStats, TaskTitle,
@@ -620,4 +621,53 @@ mod tests {
         let fields: Vec<&str> = errors.errors().iter().map(FieldError::field).collect();
         assert_eq!(fields, ["title", "completed", "priority", "tags"]);
     }
+}
+
+/// A page of the user's changes, or of a snapshot.
+#[derive(Serialize, ToSchema)]
+pub struct ChangesResponse<'a> {
+    /// Tasks created or changed, as they are now.
+    pub tasks: Vec<TaskResponse<'a>>,
+    /// Ids of tasks deleted (with their list or parent included).
+    #[schema(value_type = Vec<String>)]
+    pub deleted_tasks: Vec<uuid::Uuid>,
+    /// Lists created or changed, as they are now.
+    pub lists: Vec<ListResponse<'a>>,
+    /// Ids of lists deleted.
+    #[schema(value_type = Vec<String>)]
+    pub deleted_lists: Vec<uuid::Uuid>,
+    /// Where the next call starts (`since`).
+    pub cursor: String,
+    /// Whether a call from `cursor` has more at once.
+    pub has_more: bool,
+}
+
+impl<'a> From<&'a ChangePage> for ChangesResponse<'a> {
+    fn from(page: &'a ChangePage) -> Self {
+        let mut body = Self {
+            tasks: Vec::new(),
+            deleted_tasks: Vec::new(),
+            lists: Vec::new(),
+            deleted_lists: Vec::new(),
+            cursor: page.cursor.to_string(),
+            has_more: page.has_more,
+        };
+        for change in &page.changes {
+            match &change.entry {
+                Entry::Task(task) => body.tasks.push(task.into()),
+                Entry::List(list) => body.lists.push(list.into()),
+                Entry::DeletedTask(id) => body.deleted_tasks.push(*id.as_uuid()),
+                Entry::DeletedList(id) => body.deleted_lists.push(*id.as_uuid()),
+            }
+        }
+        body
+    }
+}
+
+/// What an event carries for a deletion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoneResponse {
+    /// The id of what was deleted.
+    #[schema(value_type = String, format = Uuid)]
+    pub id: uuid::Uuid,
 }

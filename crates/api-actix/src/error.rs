@@ -8,6 +8,8 @@ use actix_web::{HttpResponse, ResponseError};
 use domain::auth::AuthError;
 use domain::idempotency::KeyRefusal;
 use domain::list::ListError;
+use domain::repo::RepoError;
+use domain::sync::{CursorError, SyncError};
 use domain::task::TaskError;
 use domain::user::{Forbidden, UserError};
 use domain::validation::{FieldError, ValidationErrors};
@@ -40,6 +42,9 @@ pub enum ApiError {
     /// An idempotent request still in flight, or a task too busy to update.
     #[error("{0}")]
     Conflict(String),
+    /// A sync cursor older than the history kept.
+    #[error("the cursor is older than the history kept; start over without `since`")]
+    CursorExpired,
     /// Stale `If-Match`.
     #[error("the task or list has changed since the version in If-Match")]
     PreconditionFailed,
@@ -131,6 +136,7 @@ fn code_and_title(status: StatusCode) -> (&'static str, &'static str) {
         404 => ("not_found", "Not found"),
         405 => ("method_not_allowed", "Method not allowed"),
         409 => ("conflict", "Conflict"),
+        410 => ("cursor_expired", "Cursor expired"),
         412 => ("precondition_failed", "Precondition failed"),
         413 => ("payload_too_large", "Payload too large"),
         415 => ("unsupported_media_type", "Unsupported media type"),
@@ -169,6 +175,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::CursorExpired => StatusCode::GONE,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -291,6 +298,27 @@ impl From<ListError> for ApiError {
             ListError::Key(refusal) => refusal.into(),
             ListError::Unavailable(cause) => Self::Unavailable(cause),
             ListError::Unexpected(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(error: SyncError) -> Self {
+        match error {
+            SyncError::Cursor(CursorError::Expired) => Self::CursorExpired,
+            SyncError::Cursor(unknown @ CursorError::Unknown) => {
+                Self::Validation(vec![FieldError::new("since", unknown.to_string())])
+            }
+            SyncError::Repo(error) => error.into(),
+        }
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::Unavailable(cause) => Self::Unavailable(cause),
+            other => Self::Internal(other.into()),
         }
     }
 }

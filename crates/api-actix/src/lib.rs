@@ -7,6 +7,7 @@ mod dto;
 mod error;
 mod extract;
 mod handlers;
+pub mod live;
 mod metrics;
 mod middleware;
 mod openapi;

@@ -2,6 +2,7 @@
 //! OpenAPI document (`IntoParams`) and the [`Query`](crate::extract::Query) extractor read, then
 //! converted once into the domain's terms with every bad value reported.
 
+use domain::sync::{Cursor, PageSize};
 use domain::task::{
     DueDate, ListFilter, ParentFilter, Priority, SearchText, SortKey, SortOrder, StatusFilter,
     TaskQuery,
@@ -159,6 +160,37 @@ impl StatsParams {
         let mut c = Collector::new();
         let list = list_filter(&mut c, self.list_id.as_deref());
         c.finish(|| list)
+    }
+}
+
+/// `GET /api/{user_id}/changes`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// The `cursor` of a previous page, or an event's `id`; without it, a snapshot of
+    /// everything.
+    #[param(value_type = Option<String>)]
+    since: Option<String>,
+    /// Entries per page, all kinds together: 1 to 1000 (500 when absent).
+    #[param(minimum = 1, maximum = 1000, value_type = Option<u32>)]
+    limit: Option<String>,
+}
+
+impl ChangesParams {
+    /// Where to read from and how much.
+    pub fn into_domain(self) -> Result<(Option<Cursor>, PageSize), ValidationErrors> {
+        let mut c = Collector::new();
+        let since = self.since.as_deref().and_then(|raw| {
+            c.check(
+                raw.parse::<Cursor>()
+                    .map_err(|e| FieldError::new("since", e.to_string())),
+            )
+        });
+        let size = match &self.limit {
+            Some(raw) => c.check(PageSize::parse(raw)).unwrap_or(PageSize::DEFAULT),
+            None => PageSize::DEFAULT,
+        };
+        c.finish(|| (since, size))
     }
 }
 

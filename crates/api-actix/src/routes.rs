@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, Resource, web};
 
 use crate::error::ApiError;
 use crate::extract::MAX_BODY_BYTES;
-use crate::handlers::{health, lists, me, tasks};
+use crate::handlers::{health, lists, me, sync, tasks};
 use crate::middleware::{RateLimiter, authenticate, rate_limit};
 use crate::openapi::serve as docs;
 
@@ -71,6 +71,8 @@ fn api_routes(cfg: &mut web::ServiceConfig, limiter: Option<web::Data<RateLimite
                                 .route(web::post().to(tasks::move_task)),
                         ),
                 )
+                .service(resource("/{user_id}/changes", GET).route(web::get().to(sync::changes)))
+                .service(resource("/{user_id}/events", GET).route(web::get().to(sync::events)))
                 .service(
                     web::scope("/{user_id}/lists")
                         .service(

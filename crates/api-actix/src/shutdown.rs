@@ -10,19 +10,39 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
+use tokio::sync::Notify;
 
 /// Whether the server is draining, shared by the shutdown and the requests it changes.
 #[derive(Debug, Clone, Default)]
-pub struct Draining(Arc<AtomicBool>);
+pub struct Draining(Arc<DrainState>);
+
+#[derive(Debug, Default)]
+struct DrainState {
+    on: AtomicBool,
+    started: Notify,
+}
 
 impl Draining {
     /// `true` once a stop has begun.
     pub fn is_on(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.on.load(Ordering::Relaxed)
+    }
+
+    /// Returns once a stop has begun: event streams end then, and their clients reconnect to
+    /// another instance (a stream never finishes by itself, so the stop would wait for it).
+    pub async fn started(&self) {
+        let started = self.0.started.notified();
+        let mut started = std::pin::pin!(started);
+        // Registered before the check, so that a start between the two is not missed.
+        started.as_mut().enable();
+        if !self.is_on() {
+            started.await;
+        }
     }
 
     fn start(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.on.store(true, Ordering::Relaxed);
+        self.0.started.notify_waiters();
     }
 }
 

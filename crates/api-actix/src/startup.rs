@@ -11,16 +11,19 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use adapters_jwt::{JwtSettings, JwtVerifier};
 use adapters_postgres::{
-    SeaIdempotencyStore, SeaListRepository, SeaTaskRepository, SeaUserRepository, Store,
+    SeaChangeLog, SeaIdempotencyStore, SeaListRepository, SeaTaskRepository, SeaUserRepository,
+    Store,
 };
 use anyhow::Context;
 use domain::clock::SystemClock;
 use domain::list::ListService;
+use domain::sync::SyncService;
 use domain::task::TaskService;
 use domain::user::UserService;
 use secrecy::ExposeSecret;
 
 use crate::config::{AuthSettings, Settings};
+use crate::live::Streams;
 use crate::middleware::{RateLimiter, deadline, request_context};
 use crate::routes::routes;
 use crate::shutdown::{Draining, Shutdown};
@@ -62,7 +65,9 @@ pub fn app_state(store: &Store, auth: &AuthSettings) -> anyhow::Result<AppState>
             clock.clone(),
         ),
         lists: ListService::new(lists, users.clone(), keys, clock.clone()),
-        users: UserService::new(users, clock),
+        users: UserService::new(users, clock.clone()),
+        sync: SyncService::new(Arc::new(SeaChangeLog::new(store)), clock),
+        streams: Arc::new(Streams::default()),
         verifier: Arc::new(verifier(auth)?),
         readiness: Arc::new(store.clone()),
         cookie_name: auth.cookie_name.as_str().into(),
@@ -85,6 +90,7 @@ fn cors(origins: &[String]) -> Cors {
             header::IF_NONE_MATCH,
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("last-event-id"),
         ])
         .expose_headers([
             header::ETAG,
@@ -127,6 +133,7 @@ impl Application {
             .rate_limit
             .map(|s| web::Data::new(RateLimiter::new(s)));
         spawn_chores(state.clone(), limiter.clone());
+        spawn_live(&store, &state);
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
@@ -200,6 +207,14 @@ impl Application {
 
 /// Periodic work: forget expired idempotency keys and idle rate-limit buckets, drain the
 /// metrics' buffers.
+/// Wakes this instance's event streams: from the store's writes, and on PostgreSQL from the
+/// other instances' through the relay. Both run as long as the process does.
+fn spawn_live(store: &Store, state: &AppState) {
+    tokio::spawn(state.streams.clone().follow(store.feed().subscribe()));
+    let store = store.clone();
+    tokio::spawn(async move { store.relay().await });
+}
+
 fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {
     tokio::spawn(async move {
         let mut purge = tokio::time::interval(PURGE_EVERY);
@@ -207,10 +222,16 @@ fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {
         let mut upkeep = tokio::time::interval(METRICS_UPKEEP_EVERY);
         loop {
             tokio::select! {
-                _ = purge.tick() => match state.tasks.purge_expired_keys().await {
-                    Ok(purged) => tracing::debug!(purged, "expired idempotency keys purged"),
-                    Err(error) => tracing::warn!(error = %error, "idempotency key purge failed"),
-                },
+                _ = purge.tick() => {
+                    match state.tasks.purge_expired_keys().await {
+                        Ok(purged) => tracing::debug!(purged, "expired idempotency keys purged"),
+                        Err(error) => tracing::warn!(error = %error, "idempotency key purge failed"),
+                    }
+                    match state.sync.purge().await {
+                        Ok(purged) => tracing::debug!(purged, "changes older than the history kept purged"),
+                        Err(error) => tracing::warn!(error = %error, "change log purge failed"),
+                    }
+                }
                 _ = forget.tick() => {
                     if let Some(limiter) = &limiter {
                         limiter.forget_idle();

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use domain::auth::TokenVerifier;
 use domain::list::ListService;
+use domain::sync::SyncService;
 use domain::task::TaskService;
 use domain::user::UserService;
 
+use crate::live::Streams;
 use crate::shutdown::Draining;
 
 /// Whether the server can serve requests that need the database.
@@ -32,6 +34,10 @@ pub struct AppState {
     pub lists: ListService,
     /// User use cases.
     pub users: UserService,
+    /// Sync use cases.
+    pub sync: SyncService,
+    /// This instance's open event streams.
+    pub streams: Arc<Streams>,
     /// Verifies bearer tokens.
     pub verifier: Arc<dyn TokenVerifier>,
     /// Probes the database for `/ready`.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
 use anyhow::anyhow;
+use api_actix::live::Streams;
 use api_actix::routes::routes;
 use api_actix::shutdown::Draining;
 use api_actix::state::{AppState, Readiness};
@@ -13,6 +14,7 @@ use domain::auth::{AuthError, MockTokenVerifier};
 use domain::clock::SystemClock;
 use domain::idempotency::Reservation;
 use domain::repo::RepoError;
+use domain::sync::{CursorError, MockChangeLog, SyncError, SyncService};
 use domain::testing::MockPorts;
 use domain::user::{AuthenticatedUser, UserId};
 use serde_json::Value;
@@ -30,6 +32,7 @@ impl Readiness for Ready {
 #[derive(Default)]
 struct Ports {
     repos: MockPorts,
+    changes: MockChangeLog,
     verifier: MockTokenVerifier,
     ready: bool,
 }
@@ -53,6 +56,8 @@ impl Ports {
             tasks,
             lists,
             users,
+            sync: SyncService::new(Arc::new(self.changes), Arc::new(SystemClock)),
+            streams: Arc::new(Streams::default()),
             verifier: Arc::new(self.verifier),
             readiness: Arc::new(Ready(self.ready)),
             cookie_name: "access_token".into(),
@@ -318,4 +323,34 @@ async fn ready_is_503_when_the_database_does_not_answer() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(headers.get("retry-after").unwrap(), "5");
     assert_eq!(body["code"], "service_unavailable");
+}
+
+/// What `/changes` answers when the change log fails with `error`.
+async fn changes_failing(error: SyncError) -> (StatusCode, Value) {
+    let mut ports = Ports::signed_in_as_alice();
+    ports
+        .changes
+        .expect_read()
+        .return_once(move |_, _, _| Err(error));
+    let request = test::TestRequest::get()
+        .uri("/api/me/changes?since=3")
+        .insert_header(("Authorization", "Bearer t"));
+    let (status, _, body) = call(ports, request).await;
+    (status, body)
+}
+
+#[actix_web::test]
+async fn sync_failures_map_to_their_statuses() {
+    let (status, body) = changes_failing(SyncError::Cursor(CursorError::Expired)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::GONE, Some("cursor_expired"))
+    );
+    let (status, body) = changes_failing(SyncError::Cursor(CursorError::Unknown)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "since");
+    let unavailable = SyncError::Repo(RepoError::Unavailable(anyhow!("pool timed out")));
+    let (status, body) = changes_failing(unavailable).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(!body["detail"].as_str().unwrap().contains("pool"));
 }

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod list;
 pub mod position;
 pub mod repo;
+pub mod sync;
 pub mod task;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;

@@ -1,6 +1,7 @@
 //! The repository suite: every test runs on SQLite, and on PostgreSQL when `TEST_DATABASE_URL`
 //! is set (each in a schema of its own).
 
+mod changes;
 mod idempotency;
 mod listing;
 mod lists;

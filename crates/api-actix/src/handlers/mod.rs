@@ -3,4 +3,5 @@
 pub mod health;
 pub mod lists;
 pub mod me;
+pub mod sync;
 pub mod tasks;

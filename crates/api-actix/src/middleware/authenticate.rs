@@ -7,6 +7,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
+use domain::auth::AuthError;
+
 use crate::error::ApiError;
 use crate::extract::{Authentication, bearer_token};
 use crate::state::AppState;
@@ -21,7 +23,11 @@ pub async fn authenticate(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::Internal(anyhow::anyhow!("AppState is not registered")).into());
     };
-    let outcome = match bearer_token(req.request(), &state.cookie_name) {
+    let token = match bearer_token(req.request(), &state.cookie_name) {
+        Err(AuthError::Missing) if is_events_route(req.path()) => query_token(req.query_string()),
+        found => found,
+    };
+    let outcome = match token {
         Ok(token) => state.verifier.verify(&token).await.map(Rc::new),
         Err(reason) => Err(reason),
     };
@@ -29,4 +35,56 @@ pub async fn authenticate(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// `/api/{user_id}/events`: the one route that takes the token from the query, since a
+/// browser's `EventSource` cannot send headers.
+fn is_events_route(path: &str) -> bool {
+    let mut segments = path.split('/');
+    matches!(
+        (segments.next(), segments.next(), segments.next(), segments.next(), segments.next()),
+        (Some(""), Some("api"), Some(user), Some("events"), None) if !user.is_empty()
+    )
+}
+
+/// The `access_token` query parameter, given once.
+fn query_token(query: &str) -> Result<String, AuthError> {
+    let mut tokens = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "access_token")
+        .map(|(_, value)| value.into_owned());
+    match (tokens.next(), tokens.next()) {
+        (Some(_), Some(_)) => Err(AuthError::Ambiguous),
+        (Some(token), None) if !token.is_empty() => Ok(token),
+        _ => Err(AuthError::Missing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_events_route_takes_a_token_from_the_query() {
+        assert!(is_events_route("/api/me/events"));
+        assert!(is_events_route("/api/alice/events"));
+        for path in [
+            "/api/me/tasks/events",
+            "/api/events",
+            "/api//events",
+            "/api/me/events/x",
+        ] {
+            assert!(!is_events_route(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_query_token_is_taken_once() {
+        assert_eq!(query_token("access_token=abc&x=1"), Ok("abc".into()));
+        assert_eq!(query_token("x=1"), Err(AuthError::Missing));
+        assert_eq!(query_token("access_token="), Err(AuthError::Missing));
+        assert_eq!(
+            query_token("access_token=a&access_token=b"),
+            Err(AuthError::Ambiguous)
+        );
+    }
 }

@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers::{health, lists, me, tasks};
+use crate::handlers::{health, lists, me, sync, tasks};
 use crate::schema;
 
 /// The API's document.
@@ -35,6 +35,8 @@ use crate::schema;
         lists::update_list,
         lists::delete_list,
         lists::move_list,
+        sync::changes,
+        sync::events,
         me::me,
         health::health,
         health::ready,
@@ -56,6 +58,7 @@ use crate::schema;
     tags(
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "lists", description = "The signed-in user's lists"),
+        (name = "sync", description = "The signed-in user's changes, as pages and as a live stream"),
         (name = "users", description = "The signed-in user"),
         (name = "operations", description = "Probes"),
     )
@@ -80,6 +83,11 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("access_token"))),
+        );
+        // `/events` only: `EventSource` cannot send headers.
+        components.add_security_scheme(
+            "query",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("access_token"))),
         );
     }
 }

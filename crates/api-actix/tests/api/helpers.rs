@@ -19,7 +19,7 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// Dropped with the app: the PostgreSQL schema goes with it.
-    _db: TestDatabase,
+    pub db: TestDatabase,
 }
 
 /// Starts the server on a random port with the test secret, rate limiting off unless `extra`
@@ -46,7 +46,7 @@ pub fn serve(application: Application, db: TestDatabase) -> TestApp {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap(),
-        _db: db,
+        db,
     }
 }
 
@@ -159,4 +159,88 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Valu
     assert!(problem["detail"].is_string());
     assert!(problem["request_id"].is_string());
     problem
+}
+
+/// A Server-Sent Events stream read event by event.
+pub struct EventStream {
+    response: Response,
+    buffer: String,
+}
+
+/// One event: its `event` (as `name`), `id` and `data` fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub name: String,
+    pub id: String,
+    pub data: String,
+}
+
+impl EventStream {
+    /// Opens `/api/me/events` at `address` as `user`, after `last_event_id` when given.
+    pub async fn open(address: &str, user: &str, last_event_id: Option<&str>) -> Self {
+        let mut request = reqwest::Client::new()
+            .get(format!("{address}/api/me/events"))
+            .bearer_auth(token(user));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped), or `None` when the stream ends; panics after 10 s.
+    pub async fn next(&mut self) -> Option<Event> {
+        tokio::time::timeout(Duration::from_secs(10), self.read())
+            .await
+            .expect("an event within 10 s")
+    }
+
+    async fn read(&mut self) -> Option<Event> {
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = Event {
+                    name: String::new(),
+                    id: String::new(),
+                    data: String::new(),
+                };
+                for line in block.lines() {
+                    if let Some((field, value)) = line.split_once(": ") {
+                        match field {
+                            "event" => value.clone_into(&mut event.name),
+                            "id" => value.clone_into(&mut event.id),
+                            "data" => value.clone_into(&mut event.data),
+                            _ => {}
+                        }
+                    }
+                }
+                if !event.name.is_empty() {
+                    return Some(event);
+                }
+            }
+            let chunk = self.response.chunk().await.ok()??;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// The next events up to and including the first of kind `event`.
+    pub async fn until(&mut self, event: &str) -> Vec<Event> {
+        let mut seen = Vec::new();
+        while let Some(next) = self.next().await {
+            let done = next.name == event;
+            seen.push(next);
+            if done {
+                return seen;
+            }
+        }
+        panic!("the stream ended before a {event} event: {seen:?}");
+    }
 }

@@ -13,6 +13,7 @@ mod listing;
 mod lists;
 mod operations;
 mod outage;
+mod sync;
 mod tasks;
 
 /// The fixture of these tests: the server running on the test database, defaults otherwise.

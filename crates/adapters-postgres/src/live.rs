@@ -1,0 +1,173 @@
+//! Wake-ups for the streams that follow a user's changes: which owners' logs just grew.
+//!
+//! The log itself is the truth (written by triggers with every change); a wake-up only says
+//! "read it now". Every committed write wakes the streams of this instance at once. On
+//! PostgreSQL it also reaches the other instances: the writer's owner goes to a relay that
+//! sends it with `pg_notify` after the commit, batched, and each instance's relay `LISTEN`s.
+//! Notifying inside the write's transaction would be simpler, but PostgreSQL serialises the
+//! commits of notifying transactions (a toggle measured 6.5k → 2.3k transactions/s).
+//!
+//! A wake-up can be lost (a full queue, an instance that dies after its commit, a listener
+//! reconnecting): streams also read their log every heartbeat, and a reconnected listener
+//! wakes every stream, so a loss costs latency, never an event.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use sea_orm::sqlx::postgres::PgListener;
+use tokio::sync::{broadcast, mpsc};
+
+/// The `LISTEN`/`NOTIFY` channel of the relay.
+const CHANNEL: &str = "todo_changes";
+/// Wake-ups waiting for the relay before new ones are dropped.
+const RELAY_QUEUE: usize = 4096;
+/// Wake-ups waiting for a slow subscriber before it misses some (and must wake everyone).
+const LOCAL_QUEUE: usize = 4096;
+/// The most owners one `pg_notify` statement carries.
+const BATCH: usize = 512;
+/// The wait before trying the database again after the relay lost it.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What a subscriber is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wake {
+    /// This owner's log grew.
+    Owner(String),
+    /// Wake-ups may have been missed: every follower should read its log.
+    Everyone,
+}
+
+/// The wake-ups of one store, shared by its repositories and the relay.
+#[derive(Debug, Clone)]
+pub struct ChangeFeed {
+    local: broadcast::Sender<Wake>,
+    /// To the relay, on PostgreSQL.
+    outbound: Option<mpsc::Sender<String>>,
+    /// The relay's end, until the relay takes it.
+    inbound: Arc<Mutex<Option<mpsc::Receiver<String>>>>,
+    /// Tells this instance's notifications from the others'.
+    instance: u64,
+}
+
+impl ChangeFeed {
+    /// A feed; `relayed` on PostgreSQL, where other instances are to be told.
+    pub(crate) fn new(relayed: bool) -> Self {
+        let (outbound, inbound) = if relayed {
+            let (tx, rx) = mpsc::channel(RELAY_QUEUE);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        Self {
+            local: broadcast::channel(LOCAL_QUEUE).0,
+            outbound,
+            inbound: Arc::new(Mutex::new(inbound)),
+            instance: rand_instance(),
+        }
+    }
+
+    /// The wake-ups from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Wake> {
+        self.local.subscribe()
+    }
+
+    /// Tells every follower of `owner` that their log grew; called after each commit.
+    pub(crate) fn changed(&self, owner: &str) {
+        // No subscriber is no one to tell, and a full relay queue is a wake-up the heartbeat
+        // makes up for.
+        let _ = self.local.send(Wake::Owner(owner.to_owned()));
+        if let Some(outbound) = &self.outbound {
+            let _ = outbound.try_send(owner.to_owned());
+        }
+    }
+
+    /// Relays wake-ups between this instance and the others through PostgreSQL, until
+    /// dropped; returns at once on SQLite (one instance) or when already relaying.
+    pub(crate) async fn relay(&self, db: DatabaseConnection) {
+        let Some(inbound) = self.inbound.lock().ok().and_then(|mut slot| slot.take()) else {
+            return;
+        };
+        let pool = db.get_postgres_connection_pool().clone();
+        tokio::join!(self.send(&pool, inbound), self.listen(&pool));
+    }
+
+    /// Sends the owners of this instance's commits to the other instances.
+    async fn send(&self, pool: &sea_orm::sqlx::PgPool, mut inbound: mpsc::Receiver<String>) {
+        while let Some(first) = inbound.recv().await {
+            let mut owners = vec![first];
+            while owners.len() < BATCH {
+                match inbound.try_recv() {
+                    Ok(owner) => owners.push(owner),
+                    Err(_) => break,
+                }
+            }
+            owners.sort_unstable();
+            owners.dedup();
+            let payloads: Vec<String> = owners
+                .iter()
+                .map(|owner| format!("{:x}:{owner}", self.instance))
+                .collect();
+            let sent = sea_orm::sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+                .bind(CHANNEL)
+                .bind(&payloads)
+                .execute(pool)
+                .await;
+            if let Err(error) = sent {
+                tracing::warn!(%error, owners = owners.len(), "could not notify the other instances");
+            }
+        }
+    }
+
+    /// Wakes this instance's followers of the owners other instances changed.
+    async fn listen(&self, pool: &sea_orm::sqlx::PgPool) {
+        let own = format!("{:x}:", self.instance);
+        loop {
+            let mut listener = match PgListener::connect_with(pool).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for other instances' changes; retrying");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            };
+            if let Err(error) = listener.listen(CHANNEL).await {
+                tracing::warn!(%error, "cannot listen for other instances' changes; retrying");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+            // Whatever was notified while no one listened is in the logs.
+            let _ = self.local.send(Wake::Everyone);
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => {
+                        let payload = notification.payload();
+                        if let Some((_, owner)) = payload
+                            .split_once(':')
+                            .filter(|_| !payload.starts_with(&own))
+                        {
+                            let _ = self.local.send(Wake::Owner(owner.to_owned()));
+                        }
+                    }
+                    // The connection was lost and made again (listening again): catch up.
+                    Ok(None) => {
+                        let _ = self.local.send(Wake::Everyone);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "lost the listener of other instances' changes");
+                        tokio::time::sleep(RETRY).await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An instance's tag: unique enough among the instances on one database.
+fn rand_instance() -> u64 {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    u64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ])
+}

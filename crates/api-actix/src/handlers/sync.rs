@@ -1,0 +1,190 @@
+//! Sync: the user's changes as pages (`/changes`) and as a live stream (`/events`).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web_lab::sse;
+use domain::sync::{Change, Cursor, Entry, PageSize, SyncError};
+use domain::user::UserId;
+use futures_util::Stream;
+
+use crate::dto::{ChangesResponse, GoneResponse, ListResponse, TaskResponse};
+use crate::error::{ApiError, Problem};
+use crate::extract::{Owner, Query};
+use crate::live::{STREAMS_PER_USER, Ticket};
+use crate::params::ChangesParams;
+use crate::state::AppState;
+
+/// How often a quiet stream sends a comment (so that proxies keep it open) and reads its log
+/// anyway (so that a lost wake-up costs latency, never an event).
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Events read from the log at a time: what a stream holds in memory at most.
+const EVENTS_PER_READ: &str = "100";
+/// What a client is told to wait before opening a stream again when it has too many.
+const RETRY_STREAM_SECS: u64 = 5;
+
+/// The user's changes since a cursor, or a snapshot of everything they have.
+#[utoipa::path(get, path = "/api/{user_id}/changes", tag = "sync",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ChangesParams,
+    ),
+    responses(
+        (status = 200, description = "What changed, as it is now; call again from `cursor` while `has_more`", body = ChangesResponse),
+        (status = 410, description = "`since` is older than the history kept (30 days): start over without it", body = Problem),
+        (status = 422, description = "`since` is not a cursor of this user's, or `limit` is out of range", body = Problem),
+    ))]
+pub async fn changes(
+    state: web::Data<AppState>,
+    owner: Owner,
+    query: Query<ChangesParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (since, size) = query.params.into_domain()?;
+    let page = state.sync.changes(owner.id(), since, size).await?;
+    Ok(HttpResponse::Ok().json(ChangesResponse::from(&page)))
+}
+
+/// The user's changes as they happen, as Server-Sent Events.
+///
+/// With `Last-Event-ID`, first every change since that event. A browser's `EventSource`
+/// cannot send headers: this route also takes the token as `access_token` in the query.
+#[utoipa::path(get, path = "/api/{user_id}/events", tag = "sync",
+    security(("bearer" = []), ("cookie" = []), ("query" = [])),
+    params(
+        ("user_id" = String, Path, description = "The signed-in user's id, or `me`"),
+        ("Last-Event-ID" = Option<String>, Header, description = "The `id` of the last event received: the stream replays what came after it"),
+        ("access_token" = Option<String>, Query, description = "The token, for clients that cannot send headers (never logged)"),
+    ),
+    responses(
+        (status = 200, description = "`task.created`, `task.updated`, `task.deleted`, `list.created`, `list.updated`, `list.deleted` and `reminder` events, each with the cursor as `id`; `reset` when `Last-Event-ID` cannot be resumed from; a comment every 15 s", content_type = "text/event-stream", body = String),
+        (status = 429, description = "The user has 10 streams open on this instance", body = Problem),
+    ))]
+pub async fn events(
+    state: web::Data<AppState>,
+    owner: Owner,
+    req: HttpRequest,
+) -> Result<sse::Sse<impl Stream<Item = Result<sse::Event, Infallible>>>, ApiError> {
+    let ticket = state
+        .streams
+        .open(owner.id().as_str())
+        .map_err(|_| ApiError::RateLimited {
+            limit: u32::try_from(STREAMS_PER_USER).unwrap_or(u32::MAX),
+            retry_after: RETRY_STREAM_SECS,
+        })?;
+    let last_event = req.headers().get("last-event-id").map(|value| {
+        match value.to_str().map(str::parse::<Cursor>) {
+            Ok(Ok(cursor @ Cursor::After(_))) => Some(cursor),
+            _ => None,
+        }
+    });
+    let mut follow = Follow {
+        owner: owner.id().clone(),
+        cursor: Cursor::After(0),
+        pending: VecDeque::new(),
+        ticket,
+        state,
+    };
+    match last_event {
+        Some(Some(cursor)) => follow.cursor = cursor,
+        Some(None) => follow.reset().await?,
+        None => follow.cursor = follow.state.sync.head(owner.id()).await?,
+    }
+    let stream = futures_util::stream::unfold(follow, Follow::next);
+    Ok(sse::Sse::from_stream(stream).with_keep_alive(HEARTBEAT))
+}
+
+/// One stream following one user's log.
+struct Follow {
+    state: web::Data<AppState>,
+    owner: UserId,
+    /// After the last change read.
+    cursor: Cursor,
+    /// Read, not yet sent.
+    pending: VecDeque<sse::Event>,
+    ticket: Ticket,
+}
+
+impl Follow {
+    /// The client's cursor cannot be resumed from: tell it to resync, and go on from now.
+    async fn reset(&mut self) -> Result<(), ApiError> {
+        self.cursor = self.state.sync.head(&self.owner).await?;
+        self.pending.push_back(
+            sse::Data::new("{}")
+                .event("reset")
+                .id(self.cursor.to_string())
+                .into(),
+        );
+        Ok(())
+    }
+
+    /// The next event: from what was read, else from the log, else after the next wake-up.
+    /// The stream ends when the server drains or the database fails; the client resumes with
+    /// `Last-Event-ID`.
+    async fn next(mut self) -> Option<(Result<sse::Event, Infallible>, Self)> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                metrics::counter!("events_delivered_total").increment(1);
+                return Some((Ok(event), self));
+            }
+            // Seen before reading: a wake-up during the read is not lost.
+            self.ticket.woken.borrow_and_update();
+            let size = PageSize::parse(EVENTS_PER_READ).unwrap_or(PageSize::DEFAULT);
+            match self
+                .state
+                .sync
+                .changes(&self.owner, Some(self.cursor), size)
+                .await
+            {
+                Ok(page) => {
+                    self.pending.extend(page.changes.iter().map(event));
+                    self.cursor = page.cursor;
+                    if !self.pending.is_empty() {
+                        continue;
+                    }
+                }
+                Err(SyncError::Cursor(_)) => {
+                    if self.reset().await.is_err() {
+                        return None;
+                    }
+                    continue;
+                }
+                Err(SyncError::Repo(error)) => {
+                    tracing::warn!(%error, "an event stream ends: its log cannot be read");
+                    return None;
+                }
+            }
+            let draining = self.state.draining.clone();
+            tokio::select! {
+                _ = self.ticket.woken.changed() => {}
+                () = tokio::time::sleep(HEARTBEAT) => {}
+                () = draining.started() => return None,
+            }
+        }
+    }
+}
+
+/// The event of a change.
+fn event(change: &Change) -> sse::Event {
+    let verb = if change.created { "created" } else { "updated" };
+    let (name, data) = match &change.entry {
+        Entry::Task(task) => (format!("task.{verb}"), json(&TaskResponse::from(task))),
+        Entry::List(list) => (format!("list.{verb}"), json(&ListResponse::from(list))),
+        Entry::DeletedTask(id) => ("task.deleted".into(), gone(*id.as_uuid())),
+        Entry::DeletedList(id) => ("list.deleted".into(), gone(*id.as_uuid())),
+    };
+    sse::Data::new(data)
+        .event(name)
+        .id(change.seq.to_string())
+        .into()
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("a response always serialises")
+}
+
+fn gone(id: uuid::Uuid) -> String {
+    json(&GoneResponse { id })
+}

@@ -1,0 +1,144 @@
+//! The live event streams of this instance: how many each user has open, and the wake-ups
+//! that tell a user's streams to read their log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use adapters_postgres::Wake;
+use tokio::sync::{broadcast, watch};
+
+/// The most streams one user holds open on one instance.
+pub const STREAMS_PER_USER: usize = 10;
+
+/// The open streams of this instance, by user.
+#[derive(Debug, Default)]
+pub struct Streams {
+    users: Mutex<HashMap<String, Followers>>,
+}
+
+/// The streams of one user: a counter bumped at each wake-up, which each stream watches.
+#[derive(Debug)]
+struct Followers {
+    wake: watch::Sender<u64>,
+    open: usize,
+}
+
+/// One open stream: it watches its user's wake-ups, and leaves the count when dropped.
+#[derive(Debug)]
+pub struct Ticket {
+    streams: Arc<Streams>,
+    user: String,
+    /// Changes whenever the user's log may have grown.
+    pub woken: watch::Receiver<u64>,
+}
+
+/// A user already has [`STREAMS_PER_USER`] streams open here.
+#[derive(Debug)]
+pub struct TooMany;
+
+impl Streams {
+    fn users(&self) -> MutexGuard<'_, HashMap<String, Followers>> {
+        // A panic while holding the lock leaves the map consistent: every change is one step.
+        self.users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Opens a stream for `user`, unless they have too many.
+    pub fn open(self: &Arc<Self>, user: &str) -> Result<Ticket, TooMany> {
+        let mut users = self.users();
+        let followers = users.entry(user.to_owned()).or_insert_with(|| Followers {
+            wake: watch::channel(0).0,
+            open: 0,
+        });
+        if followers.open >= STREAMS_PER_USER {
+            return Err(TooMany);
+        }
+        followers.open += 1;
+        let woken = followers.wake.subscribe();
+        drop(users);
+        metrics::gauge!("event_streams_open").increment(1.0);
+        Ok(Ticket {
+            streams: self.clone(),
+            user: user.to_owned(),
+            woken,
+        })
+    }
+
+    /// Wakes the streams a wake-up concerns.
+    pub fn wake(&self, wake: &Wake) {
+        let users = self.users();
+        let bump = |followers: &Followers| followers.wake.send_modify(|n| *n = n.wrapping_add(1));
+        match wake {
+            Wake::Owner(user) => {
+                if let Some(followers) = users.get(user) {
+                    bump(followers);
+                }
+            }
+            Wake::Everyone => users.values().for_each(bump),
+        }
+    }
+
+    /// Forwards the store's wake-ups to the streams, for as long as the store lives; wakes
+    /// everyone when some were missed.
+    pub async fn follow(self: Arc<Self>, mut wakes: broadcast::Receiver<Wake>) {
+        loop {
+            match wakes.recv().await {
+                Ok(wake) => self.wake(&wake),
+                Err(broadcast::error::RecvError::Lagged(_)) => self.wake(&Wake::Everyone),
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut users = self.streams.users();
+        if let Some(followers) = users.get_mut(&self.user) {
+            followers.open -= 1;
+            if followers.open == 0 {
+                users.remove(&self.user);
+            }
+        }
+        metrics::gauge!("event_streams_open").decrement(1.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_holds_at_most_ten_streams_and_closing_one_frees_its_place() {
+        let streams = Arc::new(Streams::default());
+        let mut tickets: Vec<Ticket> = (0..STREAMS_PER_USER)
+            .map(|_| streams.open("alice").unwrap())
+            .collect();
+        assert!(streams.open("alice").is_err());
+        assert!(streams.open("bob").is_ok());
+        tickets.pop();
+        assert!(streams.open("alice").is_ok());
+    }
+
+    #[test]
+    fn a_wake_up_reaches_the_users_streams_only() {
+        let streams = Arc::new(Streams::default());
+        let mut alice = streams.open("alice").unwrap();
+        let bob = streams.open("bob").unwrap();
+        streams.wake(&Wake::Owner("alice".into()));
+        assert!(alice.woken.has_changed().unwrap());
+        assert!(!bob.woken.has_changed().unwrap());
+        alice.woken.mark_unchanged();
+        streams.wake(&Wake::Everyone);
+        assert!(alice.woken.has_changed().unwrap());
+        assert!(bob.woken.has_changed().unwrap());
+    }
+
+    #[test]
+    fn the_last_stream_closed_forgets_the_user() {
+        let streams = Arc::new(Streams::default());
+        drop(streams.open("alice").unwrap());
+        assert!(streams.users().is_empty());
+    }
+}
