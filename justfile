@@ -41,6 +41,10 @@ token sub:
 bench:
     bench/run
 
+# Live events: 5,000 streams on one instance, 500 writes/s on another; RSS and latency.
+bench-streams:
+    bench/streams
+
 # Token verifications per second, with and without the cache (release build).
 bench-jwt:
     cargo run --release -q -p adapters-jwt --example verify_bench

@@ -9,6 +9,7 @@ use domain::sync::{
 };
 use domain::task::TaskId;
 use domain::user::UserId;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, Statement, TransactionTrait,
@@ -19,10 +20,16 @@ use crate::entity::{list, task, user};
 use crate::error::translate;
 use crate::list_repository::{ListOrder, counted};
 use crate::store::Store;
-use crate::task_repository::tasks_by_id;
+use crate::task_repository::{TASK_COLUMNS, task_columns, task_in_row, tasks_by_id};
 
-/// `changes.kind` of a list; a task's is 1.
-const LIST: i32 = 0;
+/// `changes.kind` of a task; a list's is 0.
+const TASK: i32 = 1;
+
+/// The number of the owner's last change, in a statement on their `users` row: the greatest
+/// in their log, or, when all of it was purged, the greatest purged. Numbers are handed out
+/// under the owner's lock, so every change of theirs still to commit will have a greater one.
+const HEAD: &str = "COALESCE((SELECT MAX(c.seq) FROM changes c WHERE c.owner = users.id), \
+     users.history_floor)";
 
 /// The change log of the store's database.
 #[derive(Debug, Clone)]
@@ -47,7 +54,8 @@ impl SeaChangeLog {
     async fn bounds(&self, owner: &UserId) -> Result<(u64, u64), RepoError> {
         let row = user::Entity::find()
             .select_only()
-            .columns([user::Column::ChangeSeq, user::Column::HistoryFloor])
+            .expr(Expr::cust(HEAD))
+            .column(user::Column::HistoryFloor)
             .filter(user::Column::Id.eq(owner.as_str()))
             .into_tuple::<(i64, i64)>()
             .one(&self.db)
@@ -83,7 +91,7 @@ impl SeaChangeLog {
         if !matches!(resume, Some(SnapshotKey::Task(_))) {
             let after = match resume {
                 Some(SnapshotKey::List(id)) => list::Column::Id.gt(*id.as_uuid()),
-                _ => sea_orm::sea_query::Expr::value(true),
+                _ => Expr::value(true),
             };
             let lists = counted(
                 &self.db,
@@ -97,7 +105,7 @@ impl SeaChangeLog {
         if let Some(room) = wanted.checked_sub(entries.len() as u64).filter(|n| *n > 0) {
             let after = match resume {
                 Some(SnapshotKey::Task(id)) => task::Column::Id.gt(*id.as_uuid()),
-                _ => sea_orm::sea_query::Expr::value(true),
+                _ => Expr::value(true),
             };
             let tasks = tasks_by_id(
                 &self.db,
@@ -139,16 +147,21 @@ impl SeaChangeLog {
     /// The entities changed after `since`, in the order of their last change, read as they
     /// are now.
     async fn since(&self, owner: &UserId, since: u64, limit: u32) -> Result<ChangePage, SyncError> {
-        // The page of the log and the owner's last number, in one statement so that both come
-        // from one snapshot: when the page is not full, it holds every change up to that number.
-        let sql = "SELECT u.change_seq, u.history_floor, p.kind, p.entity, p.seq, p.created \
-             FROM users u LEFT JOIN ( \
+        // One statement: the page of the log with each task as it is now, and the owner's
+        // last number, all from one snapshot, so that a page that is not full holds every
+        // change up to that number. Lists, with their counts, take a second when there are any.
+        let sql = format!(
+            "SELECT {tasks}, {HEAD}, users.history_floor, p.kind, p.entity, p.seq, p.created \
+             FROM users LEFT JOIN ( \
                  SELECT CAST(kind AS INTEGER) AS kind, entity, MAX(seq) AS seq, \
                         CASE WHEN MIN(op) = 0 THEN 1 ELSE 0 END AS created \
                  FROM changes WHERE owner = $1 AND seq > $2 \
                  GROUP BY kind, entity ORDER BY MAX(seq) LIMIT $3 \
              ) p ON 1 = 1 \
-             WHERE u.id = $1 ORDER BY p.seq";
+             LEFT JOIN tasks t ON p.kind = {TASK} AND t.owner = $1 AND t.id = p.entity \
+             WHERE users.id = $1 ORDER BY p.seq",
+            tasks = task_columns("t"),
+        );
         let rows = self
             .db
             .query_all_raw(Statement::from_sql_and_values(
@@ -174,31 +187,58 @@ impl SeaChangeLog {
                 Err(CursorError::Unknown.into())
             };
         };
-        let head = number(first.try_get_by_index::<i64>(0).map_err(translate)?);
-        let floor = number(first.try_get_by_index::<i64>(1).map_err(translate)?);
+        let column = |n: usize| TASK_COLUMNS + n;
+        let head = number(
+            first
+                .try_get_by_index::<i64>(column(0))
+                .map_err(translate)?,
+        );
+        let floor = number(
+            first
+                .try_get_by_index::<i64>(column(1))
+                .map_err(translate)?,
+        );
         if since > head {
             return Err(CursorError::Unknown.into());
         }
         if since < floor {
             return Err(CursorError::Expired.into());
         }
-        let mut logged = Vec::with_capacity(rows.len());
+        let mut changes = Vec::with_capacity(rows.len());
+        let mut lists = Vec::new();
         for row in &rows {
-            let Some(kind) = row.try_get_by_index::<Option<i32>>(2).map_err(translate)? else {
+            let Some(kind) = row
+                .try_get_by_index::<Option<i32>>(column(2))
+                .map_err(translate)?
+            else {
                 continue;
             };
-            let entity: uuid::Uuid = row.try_get_by_index(3).map_err(translate)?;
-            let seq = number(row.try_get_by_index::<i64>(4).map_err(translate)?);
-            let created = row.try_get_by_index::<i32>(5).map_err(translate)? == 1;
-            logged.push((kind, entity, seq, created));
+            let id: uuid::Uuid = row.try_get_by_index(column(3)).map_err(translate)?;
+            let entry = if kind == TASK {
+                match task_in_row(row)? {
+                    Some(task) => Entry::Task(task),
+                    None => Entry::DeletedTask(TaskId::from(id)),
+                }
+            } else {
+                // Filled in below, with the counts.
+                lists.push(id);
+                Entry::DeletedList(ListId::from(id))
+            };
+            changes.push(Change {
+                seq: number(row.try_get_by_index::<i64>(column(4)).map_err(translate)?),
+                created: row.try_get_by_index::<i32>(column(5)).map_err(translate)? == 1,
+                entry,
+            });
         }
-        let has_more = logged.len() > limit as usize;
-        logged.truncate(limit as usize);
-        let cursor = match logged.last() {
-            Some(&(_, _, seq, _)) if has_more => Cursor::After(seq),
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        let cursor = match changes.last() {
+            Some(change) if has_more => Cursor::After(change.seq),
             _ => Cursor::After(head),
         };
-        let changes = self.current(owner, logged).await?;
+        if !lists.is_empty() {
+            self.fill_lists(owner, lists, &mut changes).await?;
+        }
         Ok(ChangePage {
             changes,
             cursor,
@@ -206,55 +246,24 @@ impl SeaChangeLog {
         })
     }
 
-    /// The logged entities as they are now (or deleted), in the log's order.
-    async fn current(
+    /// Replaces the lists of a page (placeholders as deleted) by the lists as they are now,
+    /// with their counts; those not found stay deleted.
+    async fn fill_lists(
         &self,
         owner: &UserId,
-        logged: Vec<(i32, uuid::Uuid, u64, bool)>,
-    ) -> Result<Vec<Change>, RepoError> {
-        let ids = |wanted: bool| -> Vec<uuid::Uuid> {
-            logged
-                .iter()
-                .filter(|(kind, ..)| (*kind == LIST) == wanted)
-                .map(|&(_, id, ..)| id)
-                .collect()
-        };
-        let (list_ids, task_ids) = (ids(true), ids(false));
-        let mut lists = if list_ids.is_empty() {
-            Vec::new()
-        } else {
-            let filter = sea_orm::Condition::all().add(list::Column::Id.is_in(list_ids));
-            counted(&self.db, owner, filter, ListOrder::ById(None)).await?
-        };
-        let mut tasks = if task_ids.is_empty() {
-            Vec::new()
-        } else {
-            let filter = sea_orm::Condition::all().add(task::Column::Id.is_in(task_ids));
-            tasks_by_id(&self.db, owner, filter, None).await?
-        };
-        Ok(logged
-            .into_iter()
-            .map(|(kind, id, seq, created)| {
-                let entry = if kind == LIST {
-                    let id = ListId::from(id);
-                    match lists.iter().position(|l| l.id() == id) {
-                        Some(at) => Entry::List(lists.swap_remove(at)),
-                        None => Entry::DeletedList(id),
-                    }
-                } else {
-                    let id = TaskId::from(id);
-                    match tasks.iter().position(|t| t.id() == id) {
-                        Some(at) => Entry::Task(tasks.swap_remove(at)),
-                        None => Entry::DeletedTask(id),
-                    }
-                };
-                Change {
-                    seq,
-                    created,
-                    entry,
-                }
-            })
-            .collect())
+        ids: Vec<uuid::Uuid>,
+        changes: &mut [Change],
+    ) -> Result<(), RepoError> {
+        let filter = sea_orm::Condition::all().add(list::Column::Id.is_in(ids));
+        let mut lists = counted(&self.db, owner, filter, ListOrder::ById(None)).await?;
+        for change in changes {
+            if let Entry::DeletedList(id) = change.entry
+                && let Some(at) = lists.iter().position(|l| l.id() == id)
+            {
+                change.entry = Entry::List(lists.swap_remove(at));
+            }
+        }
+        Ok(())
     }
 }
 

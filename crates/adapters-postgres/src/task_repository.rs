@@ -91,8 +91,9 @@ fn corrupt(what: &str) -> RepoError {
 /// the two together.
 struct TaskRow(task::Model);
 
-/// Where `COUNT(*) OVER ()` lands in a listing: after the task's columns.
-const TOTAL_COLUMN: usize = 17;
+/// How many columns a task row has: what a statement reads after them (a listing's
+/// `COUNT(*) OVER ()`, the change log's own columns) starts here.
+pub(crate) const TASK_COLUMNS: usize = 17;
 
 /// A nullable column. On PostgreSQL it is read from the driver's row directly: through
 /// SeaORM, every NULL is first an error whose message is formatted, then discarded.
@@ -539,6 +540,26 @@ fn position_order(select: sea_orm::Select<task::Entity>) -> sea_orm::Select<task
     })
 }
 
+/// The columns of a task row as `TaskRow` reads them, from the table aliased `alias`, for
+/// statements written by hand that read a task first and more after [`TASK_COLUMNS`].
+pub(crate) fn task_columns(alias: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    task::Column::iter()
+        .map(|column| format!("{alias}.{}", column.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The task at the start of a row read with [`task_columns`], if the row has one (an outer
+/// join may have found none).
+pub(crate) fn task_in_row(row: &sea_orm::QueryResult) -> Result<Option<Task>, RepoError> {
+    if nullable::<uuid::Uuid>(row, 0).map_err(translate)?.is_none() {
+        return Ok(None);
+    }
+    let row = TaskRow::from_query_result(row, "").map_err(translate)?;
+    to_domain(row.0).map(Some)
+}
+
 /// The owner's tasks matching `filter` in id order (a snapshot's), at most `limit`.
 pub(crate) async fn tasks_by_id(
     db: &impl ConnectionTrait,
@@ -742,7 +763,7 @@ impl TaskRepository for SeaTaskRepository {
         let mut tasks = Vec::with_capacity(rows.len());
         for row in rows {
             total.get_or_insert(
-                row.try_get_by_index::<i64>(TOTAL_COLUMN)
+                row.try_get_by_index::<i64>(TASK_COLUMNS)
                     .map_err(translate)?,
             );
             tasks.push(to_domain(
@@ -1056,6 +1077,6 @@ mod tests {
                 "updated_at",
             ]
         );
-        assert_eq!(TOTAL_COLUMN, columns.len());
+        assert_eq!(TASK_COLUMNS, columns.len());
     }
 }

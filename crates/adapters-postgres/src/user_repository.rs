@@ -53,7 +53,7 @@ impl UserRepository for SeaUserRepository {
             name: Set(user.name().map(str::to_owned)),
             created_at: Set(now),
             updated_at: Set(now),
-            change_seq: sea_orm::ActiveValue::NotSet,
+            append_seq: sea_orm::ActiveValue::NotSet,
             history_floor: sea_orm::ActiveValue::NotSet,
         };
         user::Entity::insert(row)

@@ -3,18 +3,19 @@
 //! it therefore run one at a time, so that what they read (the siblings around a move, a
 //! parent's subtasks) is still true when they commit; other owners are not held up.
 //!
-//! Every change is recorded in the change log by triggers, which take the owner's counter
-//! (`users.change_seq`) and with it the owner's lock. Locks must be taken in one order, the
-//! owner's first, or a write holding a row and waiting for the owner would deadlock with one
-//! holding the owner and waiting for the row: an `OwnerWrite` starts with the owner, and a
-//! statement that writes alone takes it first with [`owner_first`].
+//! Every change is recorded in the change log by triggers, which on PostgreSQL hold the
+//! owner's lock (a transaction-level advisory lock) to the commit, so that an owner's changes
+//! commit in the order of their numbers. Locks must be taken in one order, the owner's first,
+//! or a write holding a row and waiting for the owner would deadlock with one holding the owner
+//! and waiting for the row: an `OwnerWrite` starts with the owner, and a statement that writes
+//! alone takes it first with [`owner_first`].
 //!
 //! Both end by waking the owner's followers ([`ChangeFeed::changed`]) once committed.
 
 use domain::position::Position;
 use domain::repo::RepoError;
 use domain::user::UserId;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, QueryFilter, TransactionTrait, UpdateMany,
@@ -28,16 +29,17 @@ pub(crate) struct OwnerWrite<'a> {
     txn: DatabaseTransaction,
     owner: &'a UserId,
     feed: &'a ChangeFeed,
-    /// The owner's counter after this write took its number; `None` when the owner has no
-    /// row (and so nothing to write).
+    /// The owner's `append_seq` after this write took its number; `None` when the owner has
+    /// no row (and so nothing to write).
     appended: Option<u64>,
 }
 
 impl<'a> OwnerWrite<'a> {
-    /// Begins a transaction and takes the owner's lock by taking the next number of the
-    /// owner's counter: a write to their `users` row, which on PostgreSQL locks that row and
-    /// on SQLite takes the database's write lock at once (a transaction that read first could
-    /// fail to upgrade its lock later). The number is what puts something last.
+    /// Begins a transaction and takes the owner's locks, then the next number of the owner's
+    /// `append_seq`, in one statement: on PostgreSQL the owner's advisory lock (before any row,
+    /// see the module), then their `users` row by writing it; on SQLite the write takes the
+    /// database's write lock at once (a transaction that read first could fail to upgrade its
+    /// lock later). The number is what puts something last.
     pub(crate) async fn begin(
         db: &DatabaseConnection,
         feed: &'a ChangeFeed,
@@ -45,16 +47,19 @@ impl<'a> OwnerWrite<'a> {
     ) -> Result<Self, DbErr> {
         let txn = db.begin().await?;
         let backend = txn.get_database_backend();
-        let statement = backend.build(
-            Query::update()
-                .table(user::Entity)
-                .value(
-                    user::Column::ChangeSeq,
-                    Expr::col(user::Column::ChangeSeq).add(1),
-                )
-                .and_where(user::Column::Id.eq(owner.as_str()))
-                .returning_col(user::Column::ChangeSeq),
-        );
+        let mut update = Query::update();
+        update
+            .table(user::Entity)
+            .value(
+                user::Column::AppendSeq,
+                Expr::col(user::Column::AppendSeq).add(1),
+            )
+            .and_where(user::Column::Id.eq(owner.as_str()))
+            .returning_col(user::Column::AppendSeq);
+        if let Some(lock) = owner_lock(backend, owner) {
+            update.and_where(lock);
+        }
+        let statement = backend.build(&update);
         let appended = txn
             .query_one_raw(statement)
             .await?
@@ -106,19 +111,27 @@ impl<'a> OwnerWrite<'a> {
 }
 
 /// A statement writing the owner's rows outside an [`OwnerWrite`], made to take the owner's
-/// lock before any row's. On PostgreSQL the uncorrelated `EXISTS` runs once, as a one-time
-/// filter, before the scan that finds (and locks) the rows. SQLite has one writer at a time
-/// and needs nothing.
+/// lock before any row's.
 pub(crate) fn owner_first<E: EntityTrait>(
     update: UpdateMany<E>,
     backend: DbBackend,
     owner: &UserId,
 ) -> UpdateMany<E> {
-    if backend != DbBackend::Postgres {
-        return update;
+    match owner_lock(backend, owner) {
+        Some(lock) => update.filter(lock),
+        None => update,
     }
-    update.filter(Expr::cust_with_values(
-        "EXISTS (SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE)",
-        [owner.as_str()],
-    ))
+}
+
+/// A condition that takes the owner's lock, on PostgreSQL: the advisory lock the change log's
+/// trigger takes (the same key: `hashtextextended(owner, 0)`), held to the commit; no WAL, no
+/// row written. Uncorrelated, the `EXISTS` runs once, as a one-time filter, before the scan
+/// that finds (and locks) any row. SQLite has one writer at a time and needs none.
+fn owner_lock(backend: DbBackend, owner: &UserId) -> Option<SimpleExpr> {
+    (backend == DbBackend::Postgres).then(|| {
+        Expr::cust_with_values(
+            "EXISTS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)))",
+            [owner.as_str()],
+        )
+    })
 }

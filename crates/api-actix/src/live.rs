@@ -1,10 +1,11 @@
-//! The live event streams of this instance: how many each user has open, and the wake-ups
-//! that tell a user's streams to read their log.
+//! The live event streams of this instance: how many each user has open, the wake-ups that
+//! tell a user's streams to read their log, and the read they share.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use adapters_postgres::Wake;
+use domain::sync::{ChangePage, Cursor, SyncError};
 use tokio::sync::{broadcast, watch};
 
 /// The most streams one user holds open on one instance.
@@ -21,6 +22,46 @@ pub struct Streams {
 struct Followers {
     wake: watch::Sender<u64>,
     open: usize,
+    shared: Arc<SharedRead>,
+}
+
+/// The last page of the log read for one user's streams here. A user's streams are woken
+/// together and usually stand at the same place: the first reads, the others take its page.
+#[derive(Debug, Default)]
+pub struct SharedRead {
+    last: tokio::sync::Mutex<Option<LastRead>>,
+}
+
+#[derive(Debug)]
+struct LastRead {
+    from: Cursor,
+    /// The wake-up counter when the read began: the page holds every change woken for up to
+    /// there.
+    wake: u64,
+    page: Arc<ChangePage>,
+}
+
+impl SharedRead {
+    /// The page of the log from `from` for a stream that has seen wake-ups up to `seen`:
+    /// the last one read, if it started from there and after that wake-up, else a new one.
+    pub async fn page(
+        &self,
+        from: Cursor,
+        seen: u64,
+        read: impl AsyncFnOnce() -> Result<ChangePage, SyncError>,
+    ) -> Result<Arc<ChangePage>, SyncError> {
+        let mut last = self.last.lock().await;
+        if let Some(done) = last.as_ref().filter(|l| l.from == from && l.wake >= seen) {
+            return Ok(done.page.clone());
+        }
+        let page = Arc::new(read().await?);
+        *last = Some(LastRead {
+            from,
+            wake: seen,
+            page: page.clone(),
+        });
+        Ok(page)
+    }
 }
 
 /// One open stream: it watches its user's wake-ups, and leaves the count when dropped.
@@ -30,6 +71,8 @@ pub struct Ticket {
     user: String,
     /// Changes whenever the user's log may have grown.
     pub woken: watch::Receiver<u64>,
+    /// The read the user's streams here share.
+    pub shared: Arc<SharedRead>,
 }
 
 /// A user already has [`STREAMS_PER_USER`] streams open here.
@@ -50,25 +93,28 @@ impl Streams {
         let followers = users.entry(user.to_owned()).or_insert_with(|| Followers {
             wake: watch::channel(0).0,
             open: 0,
+            shared: Arc::default(),
         });
         if followers.open >= STREAMS_PER_USER {
             return Err(TooMany);
         }
         followers.open += 1;
         let woken = followers.wake.subscribe();
+        let shared = followers.shared.clone();
         drop(users);
         metrics::gauge!("event_streams_open").increment(1.0);
         Ok(Ticket {
             streams: self.clone(),
             user: user.to_owned(),
             woken,
+            shared,
         })
     }
 
     /// Wakes the streams a wake-up concerns.
     pub fn wake(&self, wake: &Wake) {
         let users = self.users();
-        let bump = |followers: &Followers| followers.wake.send_modify(|n| *n = n.wrapping_add(1));
+        let bump = |followers: &Followers| followers.wake.send_modify(|n| *n += 1);
         match wake {
             Wake::Owner(user) => {
                 if let Some(followers) = users.get(user) {
@@ -133,6 +179,35 @@ mod tests {
         streams.wake(&Wake::Everyone);
         assert!(alice.woken.has_changed().unwrap());
         assert!(bob.woken.has_changed().unwrap());
+    }
+
+    fn page(cursor: u64) -> ChangePage {
+        ChangePage {
+            changes: Vec::new(),
+            cursor: Cursor::After(cursor),
+            has_more: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn streams_at_one_place_share_a_read_made_after_their_wake_up() {
+        let shared = SharedRead::default();
+        let from = Cursor::After(1);
+        let first = shared.page(from, 3, async || Ok(page(5))).await.unwrap();
+        // Same place, no later wake-up: the page read is taken.
+        let same = shared
+            .page(from, 3, async || panic!("read again"))
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &same));
+        // A wake-up since, or another place: read anew.
+        let later = shared.page(from, 4, async || Ok(page(6))).await.unwrap();
+        assert_eq!(later.cursor, Cursor::After(6));
+        let elsewhere = shared
+            .page(Cursor::After(2), 4, async || Ok(page(7)))
+            .await
+            .unwrap();
+        assert_eq!(elsewhere.cursor, Cursor::After(7));
     }
 
     #[test]

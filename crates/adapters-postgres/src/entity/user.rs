@@ -11,9 +11,8 @@ pub struct Model {
     pub name: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
-    /// The owner's counter: numbers every change of theirs (the sync cursor) and puts
-    /// whatever goes last after its siblings.
-    pub change_seq: i64,
+    /// The last number handed out for putting something last among its siblings.
+    pub append_seq: i64,
     /// The greatest change number purged from the owner's log.
     pub history_floor: i64,
 }

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use adapters_postgres::testing::TestDatabase;
-use adapters_postgres::{SeaChangeLog, SeaListRepository, Wake};
-use domain::list::{List, ListId, ListName, ListRepository, NewList};
+use adapters_postgres::{SeaChangeLog, Wake};
+use domain::list::ListRepository;
 use domain::sync::{ChangeLog, ChangePage, Cursor, CursorError, Entry, SyncError};
-use domain::task::{Completion, Task, TaskId, TaskRepository};
+use domain::task::{Completion, TaskId, TaskRepository};
 use domain::user::UserId;
 use time::Duration;
 
-use crate::{NOW, Repos, new_task, user};
+use crate::{NOW, new_task};
 
 adapters_postgres::on_both_backends!(
     setup = crate::database;
@@ -29,40 +29,26 @@ fn alice() -> UserId {
     UserId::parse("alice").unwrap()
 }
 
+/// Alice's repositories and the change log they write to.
 struct Fixture {
-    repos: Repos,
-    lists: SeaListRepository,
+    writes: crate::lists::Fixture,
     log: SeaChangeLog,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = crate::lists::Fixture;
+
+    fn deref(&self) -> &Self::Target {
+        &self.writes
+    }
 }
 
 impl Fixture {
     async fn new(db: &TestDatabase) -> Self {
-        let repos = Repos::new(db);
-        domain::user::UserRepository::ensure(&repos.users, &user("alice"), NOW)
-            .await
-            .unwrap();
         Self {
-            repos,
-            lists: SeaListRepository::new(db.store()),
+            writes: crate::lists::Fixture::new(db).await,
             log: SeaChangeLog::new(db.store()),
         }
-    }
-
-    async fn list(&self, name: &str) -> List {
-        let new = NewList {
-            name: ListName::parse(name).unwrap(),
-            color: None,
-        };
-        let list = List::create(ListId::generate(), alice(), new, NOW);
-        self.lists.insert(&list).await.unwrap()
-    }
-
-    async fn task(&self, title: &str, list: Option<ListId>, parent: Option<TaskId>) -> Task {
-        let mut new = new_task(title);
-        new.list = Some(list);
-        new.parent = parent;
-        let task = Task::create(TaskId::generate(), alice(), new, NOW);
-        self.repos.tasks.insert(&task).await.unwrap()
     }
 
     async fn head(&self) -> Cursor {
@@ -90,7 +76,7 @@ fn described(page: &ChangePage) -> Vec<(&'static str, String, bool)> {
 async fn every_write_and_cascade_is_recorded_in_order(db: &TestDatabase) {
     let f = Fixture::new(db).await;
     let start = f.head().await;
-    let errands = f.list("Errands").await;
+    let errands = f.list("alice", "Errands").await;
     let parent = f.task("parent", Some(errands.id()), None).await;
     let child = f.task("child", Some(errands.id()), Some(parent.id())).await;
 
@@ -147,8 +133,8 @@ async fn every_write_and_cascade_is_recorded_in_order(db: &TestDatabase) {
 
 async fn a_snapshot_pages_lists_then_tasks_and_hands_over_to_changes(db: &TestDatabase) {
     let f = Fixture::new(db).await;
-    let inbox = f.list("Inbox two").await;
-    f.list("Work").await;
+    let inbox = f.list("alice", "Inbox two").await;
+    f.list("alice", "Work").await;
     for n in 0..5 {
         f.task(&format!("task {n}"), Some(inbox.id()), None).await;
     }

@@ -37,13 +37,14 @@ fn alice() -> UserId {
     UserId::parse("alice").unwrap()
 }
 
-struct Fixture {
-    repos: Repos,
-    lists: SeaListRepository,
+/// Alice's repositories, shared with the change log's tests.
+pub(crate) struct Fixture {
+    pub(crate) repos: Repos,
+    pub(crate) lists: SeaListRepository,
 }
 
 impl Fixture {
-    async fn new(db: &TestDatabase) -> Self {
+    pub(crate) async fn new(db: &TestDatabase) -> Self {
         let repos = Repos::new(db);
         domain::user::UserRepository::ensure(&repos.users, &user("alice"), NOW)
             .await
@@ -54,7 +55,7 @@ impl Fixture {
         }
     }
 
-    async fn list(&self, owner: &str, name: &str) -> List {
+    pub(crate) async fn list(&self, owner: &str, name: &str) -> List {
         domain::user::UserRepository::ensure(&self.repos.users, &user(owner), NOW)
             .await
             .unwrap();
@@ -67,7 +68,12 @@ impl Fixture {
     }
 
     /// A task of alice's in `list` under `parent`.
-    async fn task(&self, title: &str, list: Option<ListId>, parent: Option<TaskId>) -> Task {
+    pub(crate) async fn task(
+        &self,
+        title: &str,
+        list: Option<ListId>,
+        parent: Option<TaskId>,
+    ) -> Task {
         let mut new = new_task(title);
         new.list = Some(list);
         new.parent = parent;

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -124,20 +125,25 @@ impl Follow {
     /// The stream ends when the server drains or the database fails; the client resumes with
     /// `Last-Event-ID`.
     async fn next(mut self) -> Option<(Result<sse::Event, Infallible>, Self)> {
+        // A read after a quiet heartbeat is for a wake-up that may have been lost: it reads the
+        // log itself rather than a page shared since.
+        let mut quiet = false;
         loop {
             if let Some(event) = self.pending.pop_front() {
                 metrics::counter!("events_delivered_total").increment(1);
                 return Some((Ok(event), self));
             }
             // Seen before reading: a wake-up during the read is not lost.
-            self.ticket.woken.borrow_and_update();
+            let seen = *self.ticket.woken.borrow_and_update();
             let size = PageSize::parse(EVENTS_PER_READ).unwrap_or(PageSize::DEFAULT);
-            match self
-                .state
-                .sync
-                .changes(&self.owner, Some(self.cursor), size)
-                .await
-            {
+            let (sync, owner, from) = (&self.state.sync, &self.owner, self.cursor);
+            let read = async || sync.changes(owner, Some(from), size).await;
+            let page = if std::mem::take(&mut quiet) {
+                read().await.map(Arc::new)
+            } else {
+                self.ticket.shared.page(from, seen, read).await
+            };
+            match page {
                 Ok(page) => {
                     self.pending.extend(page.changes.iter().map(event));
                     self.cursor = page.cursor;
@@ -159,7 +165,7 @@ impl Follow {
             let draining = self.state.draining.clone();
             tokio::select! {
                 _ = self.ticket.woken.changed() => {}
-                () = tokio::time::sleep(HEARTBEAT) => {}
+                () = tokio::time::sleep(HEARTBEAT) => quiet = true,
                 () = draining.started() => return None,
             }
         }

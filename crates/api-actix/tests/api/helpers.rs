@@ -50,6 +50,18 @@ pub fn serve(application: Application, db: TestDatabase) -> TestApp {
     }
 }
 
+/// Starts an instance on `db`, draining for one second when stopped: one of several on one
+/// database. Returns its address and what stops it.
+pub async fn instance(db: &TestDatabase) -> (String, api_actix::shutdown::Shutdown) {
+    let application = Application::build(test_settings(db, &[("SHUTDOWN_DELAY_SECS", "1")]))
+        .await
+        .expect("the instance comes up");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let shutdown = application.shutdown();
+    tokio::spawn(application.run_until_stopped());
+    (address, shutdown)
+}
+
 /// The settings of a test server on `db`: a random port, the test secret, rate limiting off
 /// unless `extra` says otherwise.
 pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {

@@ -3,7 +3,7 @@
 use adapters_postgres::testing::TestDatabase;
 use api_actix::startup::Application;
 
-use crate::helpers::test_settings;
+use crate::helpers::{instance, test_settings};
 
 /// Three exited of four before the migrations took a lock: two migrators racing on an empty
 /// database collide in PostgreSQL's catalog (`pg_type_typname_nsp_index`).
@@ -174,17 +174,6 @@ impl Load {
         );
         outcomes
     }
-}
-
-/// Starts an instance on `db`, draining for one second when stopped.
-async fn instance(db: &TestDatabase) -> (String, api_actix::shutdown::Shutdown) {
-    let application = Application::build(test_settings(db, &[("SHUTDOWN_DELAY_SECS", "1")]))
-        .await
-        .expect("the instance comes up");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let shutdown = application.shutdown();
-    tokio::spawn(application.run_until_stopped());
-    (address, shutdown)
 }
 
 /// Every acknowledged task, read back through `address`.

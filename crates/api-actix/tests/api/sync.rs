@@ -2,11 +2,10 @@
 //! across instances on one PostgreSQL database.
 
 use adapters_postgres::testing::TestDatabase;
-use api_actix::startup::Application;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{EventStream, TestApp, assert_problem, problem_fields, test_settings, token};
+use crate::helpers::{EventStream, TestApp, assert_problem, instance, problem_fields, token};
 
 adapters_postgres::on_both_backends!(
     setup = crate::app;
@@ -258,17 +257,6 @@ async fn a_user_holds_at_most_ten_streams(app: &TestApp) {
     drop(open);
 }
 
-/// Starts an instance on `db`, draining briefly when stopped.
-async fn instance(db: &TestDatabase) -> (String, api_actix::shutdown::Shutdown) {
-    let application = Application::build(test_settings(db, &[("SHUTDOWN_DELAY_SECS", "0")]))
-        .await
-        .expect("the instance comes up");
-    let address = format!("http://127.0.0.1:{}", application.port());
-    let shutdown = application.shutdown();
-    tokio::spawn(application.run_until_stopped());
-    (address, shutdown)
-}
-
 async fn create(address: &str, title: &str) -> Value {
     let response = reqwest::Client::new()
         .post(format!("{address}/api/me/tasks"))
@@ -351,4 +339,33 @@ impl EventStream {
             }
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_listener_reconnects_and_its_streams_miss_nothing() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let (a, _stop_a) = instance(&db).await;
+    let (b, _stop_b) = instance(&db).await;
+    let mut on_a = EventStream::open(&a, "alice", None).await;
+    create(&b, "before the cut").await;
+    assert_eq!(
+        created_until(&mut on_a, "before the cut").await,
+        ["before the cut"]
+    );
+
+    // Every listener on the server loses its connection (other tests' too: they catch up the
+    // same way). What B writes meanwhile reaches A's stream within the event timeout (10 s),
+    // well before the stream's own 15 s heartbeat would read it.
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+    )
+    .await;
+    create(&b, "after the cut").await;
+    assert_eq!(
+        created_until(&mut on_a, "after the cut").await,
+        ["after the cut"]
+    );
 }
