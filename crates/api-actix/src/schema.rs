@@ -123,3 +123,42 @@ wire_schema!(
         ))
         .into()
 );
+
+/// The names of the events `/events` sends.
+pub const EVENT_NAMES: [&str; 8] = [
+    "task.created",
+    "task.updated",
+    "task.deleted",
+    "list.created",
+    "list.updated",
+    "list.deleted",
+    "reminder",
+    "reset",
+];
+
+wire_schema!(
+    /// One message of `/events`: its `event` name, its `id` (a cursor) and its `data` (the
+    /// task or list as JSON text; `{"id": ...}` for a deletion; `{}` for a reset). Comment
+    /// lines (the heartbeat) are not messages.
+    EventMessage,
+    "Event",
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "event",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(EVENT_NAMES)),
+        )
+        .property(
+            "id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]+$")),
+        )
+        .property("data", ObjectBuilder::new().schema_type(Type::String))
+        .required("event")
+        .required("id")
+        .required("data")
+        .into()
+);

@@ -16,6 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{Owner, Query};
 use crate::live::{STREAMS_PER_USER, Ticket};
 use crate::params::ChangesParams;
+use crate::schema::EventMessage;
 use crate::state::AppState;
 
 /// How often a quiet stream sends a comment (so that proxies keep it open) and reads its log
@@ -60,7 +61,7 @@ pub async fn changes(
         ("access_token" = Option<String>, Query, description = "The token, for clients that cannot send headers (never logged)"),
     ),
     responses(
-        (status = 200, description = "`task.created`, `task.updated`, `task.deleted`, `list.created`, `list.updated`, `list.deleted` and `reminder` events, each with the cursor as `id`; `reset` when `Last-Event-ID` cannot be resumed from; a comment every 15 s", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`task.created`, `task.updated`, `task.deleted`, `list.created`, `list.updated`, `list.deleted` and `reminder` events, each with the cursor as `id`; `reset` when `Last-Event-ID` cannot be resumed from; a comment every 15 s", content_type = "text/event-stream", body = EventMessage),
         (status = 429, description = "The user has 10 streams open on this instance", body = Problem),
     ))]
 pub async fn events(
@@ -193,4 +194,49 @@ fn json(value: &impl serde::Serialize) -> String {
 
 fn gone(id: uuid::Uuid) -> String {
     json(&GoneResponse { id })
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::list::{List, ListId, ListName, NewList};
+    use domain::task::{Task, TaskId};
+    use domain::testing::new_task;
+    use domain::user::UserId;
+
+    use super::*;
+    use crate::schema::EVENT_NAMES;
+
+    #[test]
+    fn every_event_sent_is_named_in_the_document() {
+        let owner = UserId::parse("alice").unwrap();
+        let now = time::OffsetDateTime::UNIX_EPOCH;
+        let task = Task::create(TaskId::generate(), owner.clone(), new_task("t"), now);
+        let new = NewList {
+            name: ListName::parse("l").unwrap(),
+            color: None,
+        };
+        let list = List::create(ListId::generate(), owner, new, now);
+        let entries = [
+            Entry::Task(task.clone()),
+            Entry::List(list.clone()),
+            Entry::DeletedTask(task.id()),
+            Entry::DeletedList(list.id()),
+        ];
+        for entry in entries {
+            for created in [true, false] {
+                let change = Change {
+                    seq: 1,
+                    created,
+                    entry: entry.clone(),
+                };
+                let sent = format!("{:?}", event(&change));
+                assert!(
+                    EVENT_NAMES
+                        .iter()
+                        .any(|name| sent.contains(&format!("\"{name}\""))),
+                    "{sent}"
+                );
+            }
+        }
+    }
 }
