@@ -37,9 +37,11 @@ migrate *args:
 token sub:
     cargo run -q -p api-actix -- token --sub {{sub}}
 
-# The API under load against PostgreSQL's own ceiling (release build, wrk, pgbench).
+# The API under load against PostgreSQL's own ceiling (release build, wrk, pgbench), then
+# live events under load (bench-streams).
 bench:
     bench/run
+    bench/streams
 
 # Live events: 5,000 streams on one instance, 500 writes/s on another; RSS and latency.
 bench-streams:

@@ -80,6 +80,14 @@ async fn a_full_session_logs_no_token_secret_or_task_content() {
         .await
         .unwrap();
     let task = format!("{base}/api/alice/tasks/{}", created["id"].as_str().unwrap());
+    // A stream with the token in its URL, as `EventSource` opens it, open while the writes
+    // below are streamed to it.
+    let stream = client
+        .get(format!("{base}/api/me/events?access_token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
     for request in [
         client
             .get(format!("{base}/api/me/tasks?q={SEARCH}&tag={TAG}"))
@@ -108,6 +116,7 @@ async fn a_full_session_logs_no_token_secret_or_task_content() {
     ] {
         request.send().await.unwrap();
     }
+    drop(stream);
 
     let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("request finished"), "the session was logged");
