@@ -26,8 +26,10 @@ const RELAY_QUEUE: usize = 4096;
 const LOCAL_QUEUE: usize = 4096;
 /// The most owners one `pg_notify` statement carries.
 const BATCH: usize = 512;
-/// The wait before trying the database again after the relay lost it.
+/// The first wait before trying the database again after the listener lost it; it doubles
+/// with each failure, up to `RETRY_MAX`, so that a long outage is not a warning a second.
 const RETRY: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// What a subscriber is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,20 +124,22 @@ impl ChangeFeed {
     /// Wakes this instance's followers of the owners other instances changed.
     async fn listen(&self, pool: &sea_orm::sqlx::PgPool) {
         let own = format!("{:x}:", self.instance);
+        let mut retry = RETRY;
         loop {
-            let mut listener = match PgListener::connect_with(pool).await {
+            let listening = match PgListener::connect_with(pool).await {
+                Ok(mut listener) => listener.listen(CHANNEL).await.map(|()| listener),
+                Err(error) => Err(error),
+            };
+            let mut listener = match listening {
                 Ok(listener) => listener,
                 Err(error) => {
-                    tracing::warn!(%error, "cannot listen for other instances' changes; retrying");
-                    tokio::time::sleep(RETRY).await;
+                    tracing::warn!(%error, retry_secs = retry.as_secs(), "cannot listen for other instances' changes");
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(RETRY_MAX);
                     continue;
                 }
             };
-            if let Err(error) = listener.listen(CHANNEL).await {
-                tracing::warn!(%error, "cannot listen for other instances' changes; retrying");
-                tokio::time::sleep(RETRY).await;
-                continue;
-            }
+            retry = RETRY;
             // Whatever was notified while no one listened is in the logs.
             let _ = self.local.send(Wake::Everyone);
             loop {

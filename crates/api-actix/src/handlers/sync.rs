@@ -82,20 +82,35 @@ pub async fn events(
             _ => None,
         }
     });
-    let mut follow = Follow {
+    // Where to start is found by the stream, not here: the answer is a 200 even while the
+    // database is away, so that `EventSource` keeps reconnecting by itself (it gives up for
+    // good on any other status) until the stream can read again.
+    let (cursor, start) = match last_event {
+        Some(Some(cursor)) => (cursor, Start::Resumed),
+        Some(None) => (Cursor::After(0), Start::Reset),
+        None => (Cursor::After(0), Start::Live),
+    };
+    let follow = Follow {
         owner: owner.id().clone(),
-        cursor: Cursor::After(0),
+        cursor,
+        start,
         pending: VecDeque::new(),
         ticket,
         state,
     };
-    match last_event {
-        Some(Some(cursor)) => follow.cursor = cursor,
-        Some(None) => follow.reset().await?,
-        None => follow.cursor = follow.state.sync.head(owner.id()).await?,
-    }
     let stream = futures_util::stream::unfold(follow, Follow::next);
     Ok(sse::Sse::from_stream(stream).with_keep_alive(HEARTBEAT))
+}
+
+/// How a stream begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// From the client's `Last-Event-ID`; or, once begun, from where it stands.
+    Resumed,
+    /// After the user's last change, with nothing replayed.
+    Live,
+    /// With a `reset`: the client's `Last-Event-ID` cannot be resumed from.
+    Reset,
 }
 
 /// One stream following one user's log.
@@ -104,6 +119,7 @@ struct Follow {
     owner: UserId,
     /// After the last change read.
     cursor: Cursor,
+    start: Start,
     /// Read, not yet sent.
     pending: VecDeque<sse::Event>,
     ticket: Ticket,
@@ -122,6 +138,18 @@ impl Follow {
         Ok(())
     }
 
+    /// Finds where a stream that has not begun starts.
+    async fn begin(&mut self) -> Result<(), ApiError> {
+        match std::mem::replace(&mut self.start, Start::Resumed) {
+            Start::Resumed => Ok(()),
+            Start::Live => {
+                self.cursor = self.state.sync.head(&self.owner).await?;
+                Ok(())
+            }
+            Start::Reset => self.reset().await,
+        }
+    }
+
     /// The next event: from what was read, else from the log, else after the next wake-up.
     /// The stream ends when the server drains or the database fails; the client resumes with
     /// `Last-Event-ID`.
@@ -129,6 +157,10 @@ impl Follow {
         // A read after a quiet heartbeat is for a wake-up that may have been lost: it reads the
         // log itself rather than a page shared since.
         let mut quiet = false;
+        if let Err(error) = self.begin().await {
+            tracing::warn!(%error, "an event stream ends: its log cannot be read");
+            return None;
+        }
         loop {
             if let Some(event) = self.pending.pop_front() {
                 metrics::counter!("events_delivered_total").increment(1);

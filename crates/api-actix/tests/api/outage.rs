@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{EventStream, TestApp, spawn_app};
 
 /// The longest any request may take, outage or not.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -256,4 +256,34 @@ async fn a_database_that_stops_answering_gets_503_within_the_deadline() {
     until_status(&app, "/ready", 200).await;
     let after = app.create("alice", &json!({"title": "after"})).await;
     assert_eq!(after.status(), 201, "service resumed without a restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_stream_during_an_outage_ends_so_that_eventsource_retries_then_resumes() {
+    let Some((proxy, app)) = behind_a_proxy("2").await else {
+        return;
+    };
+    let mut live = EventStream::open(&app.address, "alice", None).await;
+    app.create_ok("alice", &json!({"title": "before"})).await;
+    let before = live.next().await.expect("an event");
+
+    proxy.set(Link::Down);
+    until_status(&app, "/ready", 503).await;
+    // A 200 that ends, never a 503: `EventSource` gives up for good on any other status.
+    let mut during = EventStream::open(&app.address, "alice", Some(&before.id)).await;
+    assert_eq!(
+        during.next().await,
+        None,
+        "the stream ends while it cannot read"
+    );
+
+    proxy.set(Link::Up);
+    until_status(&app, "/ready", 200).await;
+    app.create_ok("alice", &json!({"title": "after"})).await;
+    let mut resumed = EventStream::open(&app.address, "alice", Some(&before.id)).await;
+    let event = resumed
+        .next()
+        .await
+        .expect("the change made after the outage");
+    assert!(event.data.contains("\"after\""), "{event:?}");
 }
