@@ -22,6 +22,9 @@ use crate::state::AppState;
 /// How often a quiet stream sends a comment (so that proxies keep it open) and reads its log
 /// anyway (so that a lost wake-up costs latency, never an event).
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Up to this much is added to each stream's quiet read, so that streams opened together (an
+/// instance restarted, a burst of reconnections) do not all read their logs at one moment.
+const QUIET_READ_SPREAD_MS: u64 = 5_000;
 /// Events read from the log at a time: what a stream holds in memory at most.
 const EVENTS_PER_READ: &str = "100";
 /// What a client is told to wait before opening a stream again when it has too many.
@@ -90,10 +93,12 @@ pub async fn events(
         Some(None) => (Cursor::After(0), Start::Reset),
         None => (Cursor::After(0), Start::Live),
     };
+    let spread = u64::from(uuid::Uuid::new_v4().as_fields().1) % QUIET_READ_SPREAD_MS;
     let follow = Follow {
         owner: owner.id().clone(),
         cursor,
         start,
+        quiet_read: HEARTBEAT + Duration::from_millis(spread),
         pending: VecDeque::new(),
         ticket,
         state,
@@ -120,6 +125,8 @@ struct Follow {
     /// After the last change read.
     cursor: Cursor,
     start: Start,
+    /// How long a quiet stream waits before reading its log anyway.
+    quiet_read: Duration,
     /// Read, not yet sent.
     pending: VecDeque<sse::Event>,
     ticket: Ticket,
@@ -198,7 +205,7 @@ impl Follow {
             let draining = self.state.draining.clone();
             tokio::select! {
                 _ = self.ticket.woken.changed() => {}
-                () = tokio::time::sleep(HEARTBEAT) => quiet = true,
+                () = tokio::time::sleep(self.quiet_read) => quiet = true,
                 () = draining.started() => return None,
             }
         }
