@@ -115,6 +115,8 @@ async function signUp(name, mode = "jwks", signIn = false) {
   await page.selectOption("select[name=mode]", mode);
   await page.click(signIn ? "#sign-in" : "#sign-up button:text('Sign up')");
   await page.waitForSelector(`text=signed in as ${name}@example.com`);
+  // The tasks are loaded and the page follows their changes.
+  await page.waitForSelector("body[data-following=true]");
   return page;
 }
 
@@ -189,7 +191,6 @@ test("lists, a subtask and a reorder through the move route", async () => {
 test("a task created on one device appears on another without a reload", async () => {
   const laptop = await signUp("dana");
   const phone = await signUp("dana", "jwks", true);
-  await phone.waitForSelector("body[data-following=true]");
   const loadedBefore = await phone.evaluate(() => performance.getEntriesByType("navigation").length);
 
   await add(laptop, "Seen everywhere");
