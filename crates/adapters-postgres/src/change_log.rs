@@ -67,13 +67,7 @@ impl SeaChangeLog {
     /// Refuses a cursor the owner's history cannot resume from.
     async fn check(&self, owner: &UserId, cursor: Cursor) -> Result<(), SyncError> {
         let (head, floor) = self.bounds(owner).await?;
-        if cursor.seq() > head {
-            return Err(CursorError::Unknown.into());
-        }
-        if cursor.seq() < floor {
-            return Err(CursorError::Expired.into());
-        }
-        Ok(())
+        Ok(resumable(cursor.seq(), head, floor)?)
     }
 
     /// A page of a snapshot taken when the owner's last change was `upto`: the lists, then
@@ -177,15 +171,12 @@ impl SeaChangeLog {
             .map_err(translate)?;
         let Some(first) = rows.first() else {
             // An owner who never wrote has no history: only 0 is theirs.
-            return if since == 0 {
-                Ok(ChangePage {
-                    changes: Vec::new(),
-                    cursor: Cursor::After(0),
-                    has_more: false,
-                })
-            } else {
-                Err(CursorError::Unknown.into())
-            };
+            resumable(since, 0, 0)?;
+            return Ok(ChangePage {
+                changes: Vec::new(),
+                cursor: Cursor::After(0),
+                has_more: false,
+            });
         };
         let column = |n: usize| TASK_COLUMNS + n;
         let head = number(
@@ -198,12 +189,7 @@ impl SeaChangeLog {
                 .try_get_by_index::<i64>(column(1))
                 .map_err(translate)?,
         );
-        if since > head {
-            return Err(CursorError::Unknown.into());
-        }
-        if since < floor {
-            return Err(CursorError::Expired.into());
-        }
+        resumable(since, head, floor)?;
         let mut changes = Vec::with_capacity(rows.len());
         let mut lists = Vec::new();
         for row in &rows {
@@ -263,6 +249,19 @@ impl SeaChangeLog {
                 change.entry = Entry::List(lists.swap_remove(at));
             }
         }
+        Ok(())
+    }
+}
+
+/// Whether a history whose last change is `head` and whose greatest purged one is `floor`
+/// can resume after `seq`: not past its end (no such cursor was handed out), not before what
+/// was purged (what came after it may be gone).
+fn resumable(seq: u64, head: u64, floor: u64) -> Result<(), CursorError> {
+    if seq > head {
+        Err(CursorError::Unknown)
+    } else if seq < floor {
+        Err(CursorError::Expired)
+    } else {
         Ok(())
     }
 }

@@ -26,7 +26,7 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 /// instance restarted, a burst of reconnections) do not all read their logs at one moment.
 const QUIET_READ_SPREAD_MS: u64 = 5_000;
 /// Events read from the log at a time: what a stream holds in memory at most.
-const EVENTS_PER_READ: &str = "100";
+const EVENTS_PER_READ: PageSize = PageSize::at_most(100);
 /// What a client is told to wait before opening a stream again when it has too many.
 const RETRY_STREAM_SECS: u64 = 5;
 
@@ -175,9 +175,8 @@ impl Follow {
             }
             // Seen before reading: a wake-up during the read is not lost.
             let seen = *self.ticket.woken.borrow_and_update();
-            let size = PageSize::parse(EVENTS_PER_READ).unwrap_or(PageSize::DEFAULT);
             let (sync, owner, from) = (&self.state.sync, &self.owner, self.cursor);
-            let read = async || sync.changes(owner, Some(from), size).await;
+            let read = async || sync.changes(owner, Some(from), EVENTS_PER_READ).await;
             let page = if std::mem::take(&mut quiet) {
                 read().await.map(Arc::new)
             } else {

@@ -35,6 +35,17 @@ impl PageSize {
             .ok_or_else(|| FieldError::new("limit", "must be 1 to 1000"))
     }
 
+    /// A page size the server chooses itself: `n`, brought within 1 to [`PageSize::MAX`].
+    pub const fn at_most(n: u32) -> Self {
+        if n == 0 {
+            Self(1)
+        } else if n > Self::MAX {
+            Self(Self::MAX)
+        } else {
+            Self(n)
+        }
+    }
+
     /// The number.
     pub fn get(self) -> u32 {
         self.0
@@ -109,6 +120,9 @@ mod tests {
     fn a_page_holds_1_to_1000() {
         assert_eq!(PageSize::parse("1").map(PageSize::get), Ok(1));
         assert_eq!(PageSize::parse("1000").map(PageSize::get), Ok(1000));
+        assert_eq!(PageSize::at_most(0).get(), 1);
+        assert_eq!(PageSize::at_most(100).get(), 100);
+        assert_eq!(PageSize::at_most(5000).get(), 1000);
         for refused in ["0", "1001", "-1", "ten", ""] {
             assert_eq!(PageSize::parse(refused).unwrap_err().field(), "limit");
         }
