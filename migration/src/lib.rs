@@ -9,6 +9,7 @@ mod m20260101_000002_create_tasks;
 mod m20260101_000003_create_idempotency_keys;
 mod m20261126_000004_create_lists;
 mod m20261126_000005_create_changes;
+mod m20261126_000006_number_rows;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000003_create_idempotency_keys::Migration),
             Box::new(m20261126_000004_create_lists::Migration),
             Box::new(m20261126_000005_create_changes::Migration),
+            Box::new(m20261126_000006_number_rows::Migration),
         ]
     }
 }

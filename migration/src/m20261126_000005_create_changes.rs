@@ -146,10 +146,55 @@ async fn create_changes_table(manager: &SchemaManager<'_>) -> Result<(), DbErr> 
     manager.create_index(by_age).await
 }
 
+/// The triggers that log every insert, update and delete of a task or list.
+pub(crate) async fn create_triggers(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let db = manager.get_connection();
+    if backend == DbBackend::Postgres {
+        db.execute_unprepared(RECORD_CHANGE_FUNCTION).await?;
+    }
+    for (table, kind) in LOGGED {
+        if backend == DbBackend::Postgres {
+            db.execute_unprepared(&format!(
+                "CREATE TRIGGER {table}_changes AFTER INSERT OR UPDATE OR DELETE ON {table} \
+                 FOR EACH ROW EXECUTE FUNCTION record_change('{kind}')"
+            ))
+            .await?;
+        } else {
+            for (operation, op) in OPERATIONS {
+                db.execute_unprepared(&sqlite_trigger(table, kind, operation, op))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drops what [`create_triggers`] created.
+pub(crate) async fn drop_triggers(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let db = manager.get_connection();
+    for (table, _) in LOGGED {
+        if backend == DbBackend::Postgres {
+            db.execute_unprepared(&format!("DROP TRIGGER {table}_changes ON {table}"))
+                .await?;
+        } else {
+            for (operation, _) in OPERATIONS {
+                db.execute_unprepared(&format!("DROP TRIGGER {}", trigger_name(table, operation)))
+                    .await?;
+            }
+        }
+    }
+    if backend == DbBackend::Postgres {
+        db.execute_unprepared("DROP FUNCTION record_change()")
+            .await?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
         manager
             .alter_table(
                 Table::alter()
@@ -159,48 +204,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         create_changes_table(manager).await?;
-        let db = manager.get_connection();
-        if backend == DbBackend::Postgres {
-            db.execute_unprepared(RECORD_CHANGE_FUNCTION).await?;
-        }
-        for (table, kind) in LOGGED {
-            if backend == DbBackend::Postgres {
-                db.execute_unprepared(&format!(
-                    "CREATE TRIGGER {table}_changes AFTER INSERT OR UPDATE OR DELETE ON {table} \
-                     FOR EACH ROW EXECUTE FUNCTION record_change('{kind}')"
-                ))
-                .await?;
-            } else {
-                for (operation, op) in OPERATIONS {
-                    db.execute_unprepared(&sqlite_trigger(table, kind, operation, op))
-                        .await?;
-                }
-            }
-        }
-        Ok(())
+        create_triggers(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        let db = manager.get_connection();
-        for (table, _) in LOGGED {
-            if backend == DbBackend::Postgres {
-                db.execute_unprepared(&format!("DROP TRIGGER {table}_changes ON {table}"))
-                    .await?;
-            } else {
-                for (operation, _) in OPERATIONS {
-                    db.execute_unprepared(&format!(
-                        "DROP TRIGGER {}",
-                        trigger_name(table, operation)
-                    ))
-                    .await?;
-                }
-            }
-        }
-        if backend == DbBackend::Postgres {
-            db.execute_unprepared("DROP FUNCTION record_change()")
-                .await?;
-        }
+        drop_triggers(manager).await?;
         manager
             .drop_table(Table::drop().table(Changes::Table).to_owned())
             .await?;

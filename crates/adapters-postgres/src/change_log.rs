@@ -1,5 +1,7 @@
-//! `ChangeLog` on the `changes` table, which triggers fill with every change of a task or list
-//! (see the migration `create_changes`): this module only reads and purges it.
+//! `ChangeLog` on the numbered rows: each task and list carries the number of its last change
+//! and its creation, and the `changes` table holds the tombstones of deleted ones (see the
+//! migration `number_rows`). The writes number what they change (`write::changing`); this
+//! module reads the numbers and purges old tombstones.
 
 use async_trait::async_trait;
 use domain::list::ListId;
@@ -22,14 +24,24 @@ use crate::list_repository::{ListOrder, counted};
 use crate::store::Store;
 use crate::task_repository::{TASK_COLUMNS, task_columns, task_in_row, tasks_by_id};
 
-/// `changes.kind` of a task; a list's is 0.
+/// `changes.kind` of a list's tombstone, and of a list in a page.
+const LIST: i32 = 0;
+/// `changes.kind` of a task's tombstone, and of a task in a page.
 const TASK: i32 = 1;
 
 /// The number of the owner's last change, in a statement on their `users` row: the greatest
-/// in their log, or, when all of it was purged, the greatest purged. Numbers are handed out
-/// under the owner's lock, so every change of theirs still to commit will have a greater one.
-const HEAD: &str = "COALESCE((SELECT MAX(c.seq) FROM changes c WHERE c.owner = users.id), \
-     users.history_floor)";
+/// of their rows' and tombstones', or, when greater, the greatest purged. Numbers are handed
+/// out under the owner's lock, so every change of theirs still to commit will have a greater
+/// one. `greatest` is the backend's function of several arguments.
+fn head(greatest: &str) -> String {
+    format!(
+        "{greatest}(\
+         COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), \
+         COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), \
+         COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), \
+         users.history_floor)"
+    )
+}
 
 /// The change log of the store's database.
 #[derive(Debug, Clone)]
@@ -49,12 +61,19 @@ impl SeaChangeLog {
         self.db.get_database_backend()
     }
 
+    fn head(&self) -> String {
+        head(match self.backend() {
+            DbBackend::Sqlite => "MAX",
+            _ => "GREATEST",
+        })
+    }
+
     /// The owner's last change number and the greatest number purged (0 and 0 for an owner
     /// who never wrote).
     async fn bounds(&self, owner: &UserId) -> Result<(u64, u64), RepoError> {
         let row = user::Entity::find()
             .select_only()
-            .expr(Expr::cust(HEAD))
+            .expr(Expr::cust(self.head()))
             .column(user::Column::HistoryFloor)
             .filter(user::Column::Id.eq(owner.as_str()))
             .into_tuple::<(i64, i64)>()
@@ -141,20 +160,33 @@ impl SeaChangeLog {
     /// The entities changed after `since`, in the order of their last change, read as they
     /// are now.
     async fn since(&self, owner: &UserId, since: u64, limit: u32) -> Result<ChangePage, SyncError> {
-        // One statement: the page of the log with each task as it is now, and the owner's
-        // last number, all from one snapshot, so that a page that is not full holds every
-        // change up to that number. Lists, with their counts, take a second when there are any.
+        // One statement: the page (rows and tombstones numbered after `since`) with each task
+        // as it is now, and the owner's last number, all from one snapshot, so that a page
+        // that is not full holds every change up to that number. Lists, with their counts,
+        // take a second when there are any. An entity is new to the reader when its creation
+        // (its last change, while `created_seq` is NULL) is after `since`.
+        let numbered = |kind: i32, table: &str| {
+            format!(
+                "SELECT {kind} AS kind, id AS entity, changed_seq AS seq, \
+                        CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END \
+                        AS created \
+                 FROM {table} WHERE owner = $1 AND changed_seq > $2"
+            )
+        };
         let sql = format!(
-            "SELECT {tasks}, {HEAD}, users.history_floor, p.kind, p.entity, p.seq, p.created \
+            "SELECT {tasks}, {head}, users.history_floor, p.kind, p.entity, p.seq, p.created \
              FROM users LEFT JOIN ( \
-                 SELECT CAST(kind AS INTEGER) AS kind, entity, MAX(seq) AS seq, \
-                        CASE WHEN MIN(op) = 0 THEN 1 ELSE 0 END AS created \
-                 FROM changes WHERE owner = $1 AND seq > $2 \
-                 GROUP BY kind, entity ORDER BY MAX(seq) LIMIT $3 \
+                 SELECT * FROM ({listed} UNION ALL {tasked} UNION ALL \
+                     SELECT CAST(kind AS INTEGER), entity, seq, 0 FROM changes \
+                     WHERE owner = $1 AND seq > $2) AS u \
+                 ORDER BY seq LIMIT $3 \
              ) p ON 1 = 1 \
              LEFT JOIN tasks t ON p.kind = {TASK} AND t.owner = $1 AND t.id = p.entity \
              WHERE users.id = $1 ORDER BY p.seq",
             tasks = task_columns("t"),
+            head = self.head(),
+            listed = numbered(LIST, "lists"),
+            tasked = numbered(TASK, "tasks"),
         );
         let rows = self
             .db

@@ -10,8 +10,8 @@ use domain::user::UserId;
 use domain::validation::FieldError;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use time::OffsetDateTime;
 
@@ -19,7 +19,7 @@ use crate::entity::list;
 use crate::error::translate;
 use crate::live::ChangeFeed;
 use crate::store::Store;
-use crate::write::{OwnerWrite, owner_first};
+use crate::write::{OwnerWrite, changing, owner_first};
 
 /// Lists in the `lists` table.
 #[derive(Debug, Clone)]
@@ -224,7 +224,7 @@ impl ListRepository for SeaListRepository {
         changes.owner = sea_orm::ActiveValue::NotSet;
         changes.created_at = sea_orm::ActiveValue::NotSet;
         changes.position = sea_orm::ActiveValue::NotSet;
-        let update = list::Entity::update_many()
+        let update = changing::<list::Entity>(self.db.get_database_backend())
             .set(changes)
             .filter(owned(list.owner(), list.id()))
             .filter(list::Column::Version.eq(previous.version().get()));
@@ -314,7 +314,7 @@ impl ListRepository for SeaListRepository {
             }
         };
         let position = write.position_between(before.as_ref(), after.as_ref())?;
-        list::Entity::update_many()
+        changing::<list::Entity>(db.get_database_backend())
             .col_expr(list::Column::Position, Expr::value(position.as_str()))
             .col_expr(list::Column::Version, Expr::value(version + 1))
             .col_expr(list::Column::UpdatedAt, Expr::value(now))

@@ -27,7 +27,7 @@ use crate::error::translate;
 use crate::live::ChangeFeed;
 use crate::sql::{contains_pattern, timestamp};
 use crate::store::Store;
-use crate::write::{OwnerWrite, owner_first};
+use crate::write::{OwnerWrite, changing, owner_first};
 
 /// Tasks in the `tasks` and `task_tags` tables.
 #[derive(Debug, Clone)]
@@ -435,7 +435,7 @@ async fn recount(
              WHERE s.owner = tasks.owner AND s.parent_id = tasks.id{only_completed})"
         ))
     };
-    task::Entity::update_many()
+    changing::<task::Entity>(db.get_database_backend())
         .col_expr(task::Column::SubtaskCount, subtasks(""))
         .col_expr(
             task::Column::CompletedSubtaskCount,
@@ -465,7 +465,7 @@ async fn settle_family(
     if !row.completed || row.completed_subtask_count >= row.subtask_count {
         return Ok(false);
     }
-    task::Entity::update_many()
+    changing::<task::Entity>(db.get_database_backend())
         .col_expr(task::Column::Completed, Expr::value(true))
         .col_expr(task::Column::CompletedAt, Expr::value(row.completed_at))
         .col_expr(
@@ -496,7 +496,11 @@ fn alone() -> sea_orm::Condition {
 
 /// The new state of a completion change, computed in the statement from the stored one, so
 /// that concurrent toggles serialise in the database and none is lost.
-fn completion_update(change: Completion, now: OffsetDateTime) -> sea_orm::UpdateMany<task::Entity> {
+fn completion_update(
+    backend: DbBackend,
+    change: Completion,
+    now: OffsetDateTime,
+) -> sea_orm::UpdateMany<task::Entity> {
     use task::Column::{Completed, CompletedAt, UpdatedAt, Version as Ver};
     let (target, unchanged): (SimpleExpr, SimpleExpr) = match change {
         Completion::Toggle => (Expr::col(Completed).not(), Expr::value(false)),
@@ -513,7 +517,7 @@ fn completion_update(change: Completion, now: OffsetDateTime) -> sea_orm::Update
         .case(target.clone(), Expr::value(now))
         .finally(Expr::value(None::<OffsetDateTime>))
         .into();
-    task::Entity::update_many()
+    changing::<task::Entity>(backend)
         .col_expr(Completed, target)
         .col_expr(CompletedAt, completed_at)
         .col_expr(Ver, if_changed(Expr::col(Ver).add(1), Ver))
@@ -637,7 +641,7 @@ impl TaskRepository for SeaTaskRepository {
         changes.position = sea_orm::ActiveValue::NotSet;
         changes.subtask_count = sea_orm::ActiveValue::NotSet;
         changes.completed_subtask_count = sea_orm::ActiveValue::NotSet;
-        let update = task::Entity::update_many()
+        let update = changing::<task::Entity>(self.backend())
             .set(changes)
             .filter(owned(task.owner(), task.id()))
             .filter(task::Column::Version.eq(previous.version().get()));
@@ -717,7 +721,7 @@ impl TaskRepository for SeaTaskRepository {
         now: OffsetDateTime,
     ) -> Result<Task, RepoError> {
         let update = || {
-            completion_update(change, now)
+            completion_update(self.backend(), change, now)
                 .filter(owned(owner, id))
                 .apply_if(expected, |q, v| q.filter(task::Column::Version.eq(v.get())))
         };
@@ -849,7 +853,7 @@ impl TaskRepository for SeaTaskRepository {
         let position = write.position_between(before.as_ref(), after.as_ref())?;
         let list = destination.list.map(|l| *l.as_uuid());
         // What follows touches its subtasks and parents, never this row: it is final here.
-        let moved = task::Entity::update_many()
+        let moved = changing::<task::Entity>(db.get_database_backend())
             .col_expr(task::Column::ListId, Expr::value(list))
             .col_expr(
                 task::Column::ParentId,
@@ -870,7 +874,7 @@ impl TaskRepository for SeaTaskRepository {
             .ok_or(RepoError::NotFound)?;
         if current.list_id != list && current.subtask_count > 0 {
             // Its subtasks follow it: their list is part of what they are.
-            task::Entity::update_many()
+            changing::<task::Entity>(db.get_database_backend())
                 .col_expr(task::Column::ListId, Expr::value(list))
                 .col_expr(
                     task::Column::Version,

@@ -3,9 +3,12 @@
 //! it therefore run one at a time, so that what they read (the siblings around a move, a
 //! parent's subtasks) is still true when they commit; other owners are not held up.
 //!
-//! Every change is recorded in the change log by triggers, which on PostgreSQL hold the
-//! owner's lock (a transaction-level advisory lock) to the commit, so that an owner's changes
-//! commit in the order of their numbers. Locks must be taken in one order, the owner's first,
+//! Every change is numbered for the change log, from one counter, while the owner's lock is
+//! held: on PostgreSQL a transaction-level advisory lock held to the commit, so that an owner's
+//! changes commit in the order of their numbers. Inserted rows are numbered by their column's
+//! default, deleted ones by a trigger writing their tombstone, and updated ones by the update
+//! statement itself, which therefore always starts from [`changing`] (clippy refuses
+//! `update_many` elsewhere). Locks must be taken in one order, the owner's first,
 //! or a write holding a row and waiting for the owner would deadlock with one holding the owner
 //! and waiting for the row: an `OwnerWrite` starts with the owner, and a statement that writes
 //! alone takes it first with [`owner_first`].
@@ -15,7 +18,7 @@
 use domain::position::Position;
 use domain::repo::RepoError;
 use domain::user::UserId;
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, QueryFilter, TransactionTrait, UpdateMany,
@@ -110,6 +113,31 @@ impl<'a> OwnerWrite<'a> {
     }
 }
 
+/// An update of task or list rows, numbering each as the owner's latest change: the number
+/// of its last change (`changed_seq`) from the counter of all changes; the number of its
+/// creation (`created_seq`) kept from before, when the creation was the last change. Only
+/// PostgreSQL needs it; SQLite's triggers number rows (the migration `number_rows`).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one place that builds updates of numbered rows"
+)]
+pub(crate) fn changing<E: EntityTrait>(backend: DbBackend) -> UpdateMany<E> {
+    let update = E::update_many();
+    if backend != DbBackend::Postgres {
+        return update;
+    }
+    // Assignments read the row as it was: the creation's number is the old `changed_seq`.
+    update
+        .col_expr(
+            Alias::new("created_seq"),
+            Expr::cust("COALESCE(created_seq, changed_seq)"),
+        )
+        .col_expr(
+            Alias::new("changed_seq"),
+            Expr::cust("nextval('change_numbers')"),
+        )
+}
+
 /// A statement writing the owner's rows outside an [`OwnerWrite`], made to take the owner's
 /// lock before any row's.
 pub(crate) fn owner_first<E: EntityTrait>(
@@ -123,14 +151,16 @@ pub(crate) fn owner_first<E: EntityTrait>(
     }
 }
 
-/// A condition that takes the owner's lock, on PostgreSQL: the advisory lock the change log's
-/// trigger takes (the same key: `hashtextextended(owner, 0)`), held to the commit; no WAL, no
-/// row written. Uncorrelated, the `EXISTS` runs once, as a one-time filter, before the scan
-/// that finds (and locks) any row. SQLite has one writer at a time and needs none.
+/// A condition that takes the owner's lock, on PostgreSQL: a transaction-level advisory lock
+/// on `hashtextextended(owner, 0)` (the key the tombstones' trigger takes too), held to the
+/// commit; no WAL, no row written. Uncorrelated, the sub-select runs once, as a one-time
+/// filter, before the scan that finds (and locks) any row. It must select *from* the call:
+/// PostgreSQL drops the select list of an `EXISTS`, and with it a lock taken there.
+/// SQLite has one writer at a time and needs none.
 fn owner_lock(backend: DbBackend, owner: &UserId) -> Option<SimpleExpr> {
     (backend == DbBackend::Postgres).then(|| {
         Expr::cust_with_values(
-            "EXISTS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)))",
+            "(SELECT TRUE FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked)",
             [owner.as_str()],
         )
     })

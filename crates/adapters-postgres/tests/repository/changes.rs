@@ -11,6 +11,7 @@ use domain::list::ListRepository;
 use domain::sync::{ChangeLog, ChangePage, Cursor, CursorError, Entry, SyncError};
 use domain::task::{Completion, TaskId, TaskRepository};
 use domain::user::UserId;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use time::Duration;
 
 use crate::{NOW, new_task};
@@ -23,6 +24,8 @@ adapters_postgres::on_both_backends!(
     cursors_not_handed_out_or_purged_are_refused,
     commits_wake_the_owners_followers,
     a_reader_following_concurrent_writers_misses_nothing,
+    a_write_waits_for_the_owners_lock,
+    the_history_survives_numbering_migrated_down_and_up,
 );
 
 fn alice() -> UserId {
@@ -221,20 +224,67 @@ async fn cursors_not_handed_out_or_purged_are_refused(db: &TestDatabase) {
             .is_ok()
     );
 
-    // What was recorded before the cut goes, and cursors into it with it.
+    // Rows carry their own last change: a purge takes only tombstones, and refuses only the
+    // cursors that needed one of them.
+    let doomed = f.task("doomed", None, None).await;
+    let before_deletion = f.head().await;
+    f.repos
+        .tasks
+        .delete(&alice(), doomed.id(), None)
+        .await
+        .unwrap();
     let later = time::OffsetDateTime::now_utc() + Duration::minutes(1);
-    assert!(f.log.purge(later).await.unwrap() >= 1);
-    assert!(matches!(
-        f.log.read(&alice(), Some(start), 10).await,
-        Err(SyncError::Cursor(CursorError::Expired))
-    ));
+    assert_eq!(f.log.purge(later).await.unwrap(), 1);
+    for cursor in [start, before_deletion] {
+        assert!(matches!(
+            f.log.read(&alice(), Some(cursor), 10).await,
+            Err(SyncError::Cursor(CursorError::Expired))
+        ));
+    }
     let now = f.head().await;
     assert!(f.read(now).await.changes.is_empty());
     // Nothing recorded since a minute ago is purged by a purge of before then.
-    f.task("new", None, None).await;
+    let gone = f.task("gone", None, None).await;
+    f.repos
+        .tasks
+        .delete(&alice(), gone.id(), None)
+        .await
+        .unwrap();
     let earlier = time::OffsetDateTime::now_utc() - Duration::minutes(1);
     assert_eq!(f.log.purge(earlier).await.unwrap(), 0);
-    assert_eq!(f.read(now).await.changes.len(), 1);
+    assert_eq!(
+        described(&f.read(now).await),
+        [("deleted task", gone.id().as_uuid().to_string(), false)]
+    );
+}
+
+async fn a_write_waits_for_the_owners_lock(db: &TestDatabase) {
+    // SQLite has one writer at a time: no owner's lock to wait for.
+    if db.backend_name() == "sqlite" {
+        return;
+    }
+    let f = Fixture::new(db).await;
+    let task = f.task("locked", None, None).await;
+    let holder = db.connection().begin().await.unwrap();
+    holder
+        .execute_unprepared("SELECT pg_advisory_xact_lock(hashtextextended('alice', 0))")
+        .await
+        .unwrap();
+    let toggle = {
+        let tasks = f.repos.tasks.clone();
+        tokio::spawn(async move {
+            tasks
+                .set_completion(&alice(), task.id(), Completion::Toggle, None, NOW)
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !toggle.is_finished(),
+        "the toggle did not wait for the lock"
+    );
+    holder.commit().await.unwrap();
+    assert!(toggle.await.unwrap().unwrap().completed());
 }
 
 async fn commits_wake_the_owners_followers(db: &TestDatabase) {
@@ -318,4 +368,45 @@ async fn a_reader_following_concurrent_writers_misses_nothing(db: &TestDatabase)
             "{task:?}"
         );
     }
+}
+
+async fn the_history_survives_numbering_migrated_down_and_up(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let start = f.head().await;
+    let kept = f.task("kept", None, None).await;
+    let middle = f.head().await;
+    f.repos
+        .tasks
+        .set_completion(&alice(), kept.id(), Completion::Toggle, None, NOW)
+        .await
+        .unwrap();
+    f.task("new", None, None).await;
+    let doomed = f.task("doomed", None, None).await;
+    f.repos
+        .tasks
+        .delete(&alice(), doomed.id(), None)
+        .await
+        .unwrap();
+    let before = [
+        described(&f.read(start).await),
+        described(&f.read(middle).await),
+    ];
+
+    // Back to the log of every change (migration 5), and forward to numbered rows again.
+    let store = db.store();
+    store.migrate_down().await.unwrap();
+    store.migrate_up().await.unwrap();
+
+    let after = [
+        described(&f.read(start).await),
+        described(&f.read(middle).await),
+    ];
+    assert_eq!(after, before);
+    // And numbering goes on past every number handed out.
+    let head = f.head().await;
+    f.task("later", None, None).await;
+    assert_eq!(
+        described(&f.read(head).await),
+        [("task", "later".into(), true)]
+    );
 }
