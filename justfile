@@ -47,6 +47,11 @@ bench:
 bench-streams:
     bench/streams
 
+# The typed TypeScript client: regenerate it from this server's OpenAPI document, lint the
+# document, test the client; fails when what it wrote differs from what is committed.
+client:
+    clients/typescript/check
+
 # Token verifications per second, with and without the cache (release build).
 bench-jwt:
     cargo run --release -q -p adapters-jwt --example verify_bench

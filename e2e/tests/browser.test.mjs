@@ -147,6 +147,15 @@ test("a Better Auth user lists, creates, renames, toggles and deletes tasks from
   await task(page, "Call mum").locator("button:text('Done')").click();
   await page.locator("#tasks li.done", { hasText: "Call mum" }).waitFor();
 
+  // A due date, given in the page's local time, comes back as the same moment.
+  await page.fill("input[name=due]", "2031-05-04T09:30");
+  await add(page, "Dentist");
+  const due = await task(page, "Dentist").locator(".due").textContent();
+  const expected = new Date(Date.parse("2031-05-04T09:30")).toISOString().slice(0, 16).replace("T", " ");
+  assert.equal(due, `due ${expected}`);
+  await task(page, "Dentist").locator("button:text('Delete')").click();
+  await task(page, "Dentist").waitFor({ state: "detached" });
+
   await add(page, "Throw away");
   await task(page, "Throw away").locator("button:text('Delete')").click();
   await task(page, "Throw away").waitFor({ state: "detached" });

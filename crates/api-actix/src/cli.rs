@@ -1,4 +1,4 @@
-//! The `todo-api` command line: `serve` (default), `migrate`, `token`.
+//! The `todo-api` command line: `serve` (default), `migrate`, `token`, `openapi`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -45,6 +45,9 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
+    /// Print the OpenAPI document (what `/openapi.json` serves), without configuration,
+    /// database or server: what clients generate their types from.
+    Openapi,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -62,6 +65,10 @@ enum MigrateAction {
 /// Runs the command line; configuration errors end in one line on stderr and exit code 2.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Some(Command::Openapi)) {
+        println!("{}", crate::openapi::pretty_document());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {
@@ -78,6 +85,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate { action, yes } => migrate(&settings, action, yes).await,
         Command::Token { sub, email, ttl } => token(&settings, &sub, email.as_deref(), ttl),
+        Command::Openapi => unreachable!("printed before the configuration is read"),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

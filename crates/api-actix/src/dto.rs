@@ -51,11 +51,12 @@ pub struct TaskResponse<'a> {
     /// 1–200 characters.
     pub title: &'a str,
     /// At most 1000 characters.
+    #[schema(required = true)]
     pub description: Option<&'a str>,
     /// Done or not.
     pub completed: bool,
     /// When it was completed, while it is.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub completed_at: Option<Timestamp>,
     /// `low`, `medium` or `high`.
     #[schema(value_type = PriorityName)]
@@ -63,13 +64,13 @@ pub struct TaskResponse<'a> {
     /// At most 10 tags.
     pub tags: Vec<&'a str>,
     /// Optional due date.
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub due_date: Option<Timestamp>,
     /// Its list; `null` for the inbox.
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub list_id: Option<uuid::Uuid>,
     /// Its parent, for a subtask.
-    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub parent_id: Option<uuid::Uuid>,
     /// Its place among its siblings: sort siblings by it in byte order.
     pub position: &'a str,
@@ -362,6 +363,7 @@ pub struct ListResponse<'a> {
     /// 1–100 characters, unique per user ignoring case.
     pub name: &'a str,
     /// `#rrggbb` in lower case.
+    #[schema(required = true)]
     pub color: Option<&'a str>,
     /// Its place among the user's lists: sort lists by it in byte order.
     pub position: &'a str,
@@ -535,8 +537,10 @@ pub struct MeResponse<'a> {
     /// Better Auth's user id.
     id: &'a str,
     /// From the latest token.
+    #[schema(required = true)]
     email: Option<&'a str>,
     /// From the latest token.
+    #[schema(required = true)]
     name: Option<&'a str>,
     /// When this server first saw the user.
     #[schema(value_type = String, format = DateTime)]

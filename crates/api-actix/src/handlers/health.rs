@@ -12,14 +12,14 @@ use crate::state::AppState;
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Liveness: the process answers. Touches no database.
-#[utoipa::path(get, path = "/health", tag = "operations",
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
     responses((status = 200, description = "The process is alive", body = StatusResponse)))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(StatusResponse { status: "ok" })
 }
 
 /// Readiness: the database answers within two seconds, and no stop has begun.
-#[utoipa::path(get, path = "/ready", tag = "operations",
+#[utoipa::path(get, path = "/ready", tag = "operations", security(()),
     responses(
         (status = 200, description = "The database answers", body = StatusResponse),
         (status = 503, description = "The database does not answer, or the server is draining before a stop", body = crate::error::Problem),

@@ -11,6 +11,14 @@ use utoipa::{Modify, OpenApi};
 use crate::handlers::{health, lists, me, sync, tasks};
 use crate::schema;
 
+/// The document, indented: what `todo-api openapi` prints, and clients generate types from
+/// (`/openapi.json` serves the same without the spaces).
+pub fn pretty_document() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
 /// The API's document.
 #[derive(OpenApi)]
 #[openapi(
@@ -54,7 +62,8 @@ use crate::schema;
         schema::ListFilterText,
         schema::ParentFilterText,
     )),
-    modifiers(&SecuritySchemes, &ProblemResponses),
+    servers((url = "/", description = "The server that serves this document")),
+    modifiers(&SecuritySchemes, &ProblemResponses, &UniqueOperationIds),
     tags(
         (name = "tasks", description = "The signed-in user's tasks"),
         (name = "lists", description = "The signed-in user's lists"),
@@ -183,6 +192,96 @@ impl Modify for ProblemResponses {
             .flatten()
             {
                 document_problems(path, operation);
+            }
+        }
+    }
+}
+
+/// One handler serves `PUT` and `PATCH` of a task, and utoipa names both operations after it;
+/// an `operationId` must be unique (generated clients name their functions by it), so the
+/// `PUT` one gets a `_put` suffix.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            if let (Some(put), Some(patch)) = (&mut item.put, &item.patch)
+                && put.operation_id == patch.operation_id
+                && let Some(id) = &mut put.operation_id
+            {
+                id.push_str("_put");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn operations(document: &Value) -> Vec<(String, &Value)> {
+        let mut found = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                found.push((format!("{method} {path}"), operation));
+            }
+        }
+        found
+    }
+
+    fn document() -> Value {
+        serde_json::from_str(&pretty_document()).unwrap()
+    }
+
+    #[test]
+    fn every_operation_has_its_own_operation_id() {
+        let document = document();
+        let mut seen = HashSet::new();
+        for (name, operation) in operations(&document) {
+            let id = operation["operationId"].as_str();
+            assert!(
+                id.is_some_and(|id| seen.insert(id.to_owned())),
+                "{name}: {id:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_body_has_a_schema_and_every_error_is_a_problem() {
+        let document = document();
+        for (name, operation) in operations(&document) {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let content = response["content"].as_object();
+                for (media, body) in content.into_iter().flatten() {
+                    assert!(body["schema"].is_object(), "{name} {status} {media}");
+                }
+                if status.starts_with('4') || status.starts_with('5') {
+                    let problem = &response["content"][PROBLEM_JSON]["schema"]["$ref"];
+                    assert_eq!(problem, "#/components/schemas/Problem", "{name} {status}");
+                }
+            }
+        }
+    }
+
+    /// What a response always carries, `null` or not, is required: a generated client types it
+    /// `T | null`, never `T | undefined`.
+    #[test]
+    fn every_field_of_a_response_is_required_null_or_not() {
+        let document = document();
+        for schema in ["Task", "List", "MeResponse"] {
+            let schema = &document["components"]["schemas"][schema];
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|name| name.as_str().unwrap())
+                .collect();
+            for (field, property) in schema["properties"].as_object().unwrap() {
+                assert!(required.contains(&field.as_str()), "{field}: {property}");
             }
         }
     }

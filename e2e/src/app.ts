@@ -1,0 +1,249 @@
+// The page of the end-to-end tests, a small todo app on the typed client
+// (clients/typescript): sign up or in with Better Auth, get a JWT, and call the Todo API from
+// the browser with `Authorization: Bearer` (a cross-origin call, so a real preflight). Lists
+// in a sidebar, tasks with subtasks, reorder, complete, rename, due dates, and every change
+// from another tab or device shown live. Every error's `detail` is shown.
+import { type List, ProblemError, type Task, createTodoClient, unwrap } from "@todo-api/client";
+
+const { apiUrl } = (await fetch("/config.json").then((r) => r.json())) as { apiUrl: string };
+const $ = <T extends HTMLElement = HTMLElement>(selector: string) =>
+  document.querySelector(selector) as T;
+let token: string | null = null;
+let mode = "jwks";
+// The list shown: "inbox" or a list's id.
+let current = "inbox";
+
+const client = createTodoClient({ baseUrl: apiUrl, token: () => token });
+
+function showError(message?: string) {
+  $("#error").textContent = message ?? "";
+}
+
+/** Runs a call of the API; a problem shows its `detail` (and is thrown on). */
+async function call<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    const result = await action();
+    showError();
+    return result;
+  } catch (error) {
+    showError(error instanceof ProblemError ? error.detail : String(error));
+    throw error;
+  }
+}
+
+/** The JWT header, to show which key signed the token. */
+function tokenHeader(jwt: string): { alg: string; kid?: string } {
+  const part = jwt.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(part));
+}
+
+async function fetchToken() {
+  const path = mode === "secret" ? "/shared-secret-token" : "/api/auth/token";
+  const response = await fetch(path, { credentials: "include" });
+  if (!response.ok) throw new Error(`no token: ${response.status}`);
+  token = ((await response.json()) as { token: string }).token;
+  const { alg, kid } = tokenHeader(token);
+  const info = $("#token-info");
+  info.textContent = `token: ${alg}${kid ? ` kid ${kid}` : ""}`;
+  info.dataset.alg = alg;
+  info.dataset.kid = kid ?? "";
+}
+
+const task = (id: string) => ({ params: { path: { user_id: "me", id } } });
+
+/** The `after` that puts `task` one place up among its siblings (drawn in `tasks`). */
+function oneUp(tasks: Task[], moved: Task): string | null {
+  const siblings = tasks.filter((t) => t.parent_id === moved.parent_id);
+  const index = siblings.findIndex((t) => t.id === moved.id);
+  return index >= 2 ? siblings[index - 2].id : null;
+}
+
+function button(label: string, action: () => Promise<unknown>) {
+  const element = document.createElement("button");
+  element.textContent = label;
+  element.addEventListener("click", () => {
+    call(action).then(load, () => {});
+  });
+  return element;
+}
+
+function renderTask(shown: Task, tasks: Task[]) {
+  const item = document.createElement("li");
+  item.dataset.id = shown.id;
+  item.className = [shown.completed ? "done" : "", shown.parent_id ? "subtask" : ""]
+    .join(" ")
+    .trim();
+  const title = document.createElement("span");
+  title.className = "title";
+  title.textContent = shown.title;
+  const counts = document.createElement("span");
+  counts.className = "counts";
+  counts.textContent = shown.subtask_count
+    ? `${shown.completed_subtask_count}/${shown.subtask_count}`
+    : "";
+  const due = document.createElement("span");
+  due.className = "due";
+  due.textContent = shown.due_date ? `due ${shown.due_date.slice(0, 16).replace("T", " ")}` : "";
+  const rename = document.createElement("input");
+  rename.className = "rename-input";
+  rename.setAttribute("aria-label", `rename ${shown.title}`);
+  const path = task(shown.id);
+  const buttons = [
+    button("Rename", () =>
+      unwrap(client.PATCH("/api/{user_id}/tasks/{id}", { ...path, body: { title: rename.value } })),
+    ),
+    button(shown.completed ? "Reopen" : "Done", () =>
+      unwrap(client.PATCH("/api/{user_id}/tasks/{id}/complete", path)),
+    ),
+    button("Up", () =>
+      unwrap(
+        client.POST("/api/{user_id}/tasks/{id}/move", {
+          ...path,
+          body: { after: oneUp(tasks, shown) },
+        }),
+      ),
+    ),
+    button("Delete", () => unwrap(client.DELETE("/api/{user_id}/tasks/{id}", path))),
+  ];
+  if (!shown.parent_id) {
+    buttons.push(
+      button("Add subtask", () =>
+        unwrap(
+          client.POST("/api/{user_id}/tasks", {
+            params: { path: { user_id: "me" } },
+            body: { title: rename.value, parent_id: shown.id },
+          }),
+        ),
+      ),
+    );
+  }
+  item.append(title, counts, due, rename, ...buttons);
+  return item;
+}
+
+function renderList(list: { id: string; name: string }) {
+  const item = document.createElement("li");
+  const choose = document.createElement("button");
+  choose.className = list.id === current ? "list current" : "list";
+  choose.textContent = list.name;
+  choose.addEventListener("click", () => {
+    current = list.id;
+    load().catch(() => {});
+  });
+  item.append(choose);
+  return item;
+}
+
+async function load() {
+  const me = { params: { path: { user_id: "me" } } };
+  const lists: List[] = await call(() => unwrap(client.GET("/api/{user_id}/lists", me)));
+  const inbox = { id: "inbox", name: "Inbox" };
+  $("#lists").replaceChildren(...[inbox, ...lists].map(renderList));
+  const tasks: Task[] = await call(() =>
+    unwrap(
+      client.GET("/api/{user_id}/tasks", {
+        params: { path: { user_id: "me" }, query: { sort: "position", list_id: current } },
+      }),
+    ),
+  );
+  $("#tasks").replaceChildren(...tasks.map((shown) => renderTask(shown, tasks)));
+  $("#empty").hidden = tasks.length > 0;
+  document.body.dataset.loaded = String(Date.now());
+}
+
+/**
+ * Follows the user's changes with `EventSource`, which cannot send headers: the token goes in
+ * the query, which the API takes on this route only. Every change reloads what is shown, so a
+ * change made on another device appears without a reload of the page.
+ */
+function follow() {
+  const source = new EventSource(
+    `${apiUrl}/api/me/events?access_token=${encodeURIComponent(token ?? "")}`,
+  );
+  for (const kind of ["task", "list"]) {
+    for (const verb of ["created", "updated", "deleted"]) {
+      source.addEventListener(`${kind}.${verb}`, () => load().catch(() => {}));
+    }
+  }
+  source.addEventListener("open", () => (document.body.dataset.following = "true"));
+}
+
+/** Signs up (or, with `signIn`, in) with Better Auth, then shows the user's tasks. */
+async function enter(form: FormData, signIn: boolean) {
+  mode = String(form.get("mode"));
+  const body: Record<string, unknown> = { email: form.get("email"), password: form.get("password") };
+  if (!signIn) body.name = form.get("name");
+  const response = await fetch(`/api/auth/${signIn ? "sign-in" : "sign-up"}/email`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    credentials: "include",
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    showError(`${signIn ? "sign-in" : "sign-up"} failed: ${response.status}`);
+    return;
+  }
+  await fetchToken();
+  const me = await call(() => unwrap(client.GET("/api/me")));
+  $("#whoami").textContent = `signed in as ${me.email}`;
+  $("#sign-up").hidden = true;
+  $("#new-task").hidden = false;
+  $("#new-list").hidden = false;
+  await load();
+  follow();
+}
+
+$("#sign-up").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  await enter(new FormData(event.target as HTMLFormElement), false);
+});
+
+$("#sign-in").addEventListener("click", async () => {
+  await enter(new FormData($<HTMLFormElement>("#sign-up")), true);
+});
+
+$("#new-task").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target as HTMLFormElement;
+  const title = form.elements.namedItem("title") as HTMLInputElement;
+  const due = form.elements.namedItem("due") as HTMLInputElement;
+  try {
+    await call(() =>
+      unwrap(
+        client.POST("/api/{user_id}/tasks", {
+          params: { path: { user_id: "me" } },
+          body: {
+            title: title.value,
+            list_id: current === "inbox" ? null : current,
+            due_date: due.value ? new Date(due.value).toISOString() : null,
+          },
+        }),
+      ),
+    );
+    title.value = "";
+    due.value = "";
+    await load();
+  } catch {
+    // the detail is on the page
+  }
+});
+
+$("#new-list").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = (event.target as HTMLFormElement).elements.namedItem("name") as HTMLInputElement;
+  try {
+    const list = await call(() =>
+      unwrap(client.POST("/api/{user_id}/lists", { params: { path: { user_id: "me" } }, body: { name: input.value } })),
+    );
+    input.value = "";
+    current = list.id;
+    await load();
+  } catch {
+    // the detail is on the page
+  }
+});
+
+$("#refresh-token").addEventListener("click", async () => {
+  await fetchToken();
+  await load().catch(() => {});
+});
