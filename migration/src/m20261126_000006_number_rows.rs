@@ -16,7 +16,7 @@
 //! handed out.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::big_integer_null;
+use sea_orm_migration::schema::{big_integer, big_integer_null};
 use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::m20261126_000005_create_changes::{create_triggers, drop_triggers};
@@ -117,32 +117,32 @@ impl MigrationTrait for Migration {
             .await?;
         }
         for (table, kind) in NUMBERED {
-            for column in [Numbered::ChangedSeq, Numbered::CreatedSeq] {
+            // Not null with a constant default: PostgreSQL adds it without rewriting the table,
+            // and only rows with history are written below.
+            for column in [
+                big_integer(Numbered::ChangedSeq).default(0).to_owned(),
+                big_integer_null(Numbered::CreatedSeq),
+            ] {
                 manager
                     .alter_table(
                         Table::alter()
                             .table(Alias::new(table))
-                            .add_column(big_integer_null(column))
+                            .add_column(column)
                             .to_owned(),
                     )
                     .await?;
             }
             db.execute_unprepared(&format!(
-                "UPDATE {table} SET changed_seq = COALESCE(c.changed, 0), created_seq = c.created \
+                "UPDATE {table} SET changed_seq = c.changed, created_seq = c.created \
                  FROM (SELECT entity, MAX(seq) AS changed, \
                               MIN(CASE WHEN op = 0 THEN seq END) AS created \
                        FROM changes WHERE kind = {kind} GROUP BY entity) AS c \
                  WHERE c.entity = {table}.id"
             ))
             .await?;
-            db.execute_unprepared(&format!(
-                "UPDATE {table} SET changed_seq = 0 WHERE changed_seq IS NULL"
-            ))
-            .await?;
             if postgres {
                 db.execute_unprepared(&format!(
-                    "ALTER TABLE {table} ALTER COLUMN changed_seq SET NOT NULL, \
-                     ALTER COLUMN changed_seq SET DEFAULT nextval('change_numbers')"
+                    "ALTER TABLE {table} ALTER COLUMN changed_seq SET DEFAULT nextval('change_numbers')"
                 ))
                 .await?;
             }
