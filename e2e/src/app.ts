@@ -117,8 +117,63 @@ function renderTask(shown: Task, tasks: Task[]) {
       ),
     );
   }
-  item.append(title, counts, due, rename, ...buttons);
+  item.append(title, priority(shown), counts, due, rename, ...buttons, editor(shown));
   return item;
+}
+
+function priority(shown: Task) {
+  const badge = document.createElement("span");
+  badge.className = `priority ${shown.priority}`;
+  badge.textContent = shown.priority;
+  return badge;
+}
+
+/** Edits the other fields of a task: description, priority, due date (one PATCH). */
+function editor(shown: Task) {
+  const details = document.createElement("details");
+  details.className = "editor";
+  const summary = document.createElement("summary");
+  summary.textContent = "Edit";
+  const description = document.createElement("textarea");
+  description.name = "description";
+  description.value = shown.description ?? "";
+  description.setAttribute("aria-label", `description of ${shown.title}`);
+  const level = document.createElement("select");
+  level.name = "priority";
+  level.setAttribute("aria-label", `priority of ${shown.title}`);
+  for (const value of ["low", "medium", "high"] as const) {
+    level.add(new Option(value, value, false, value === shown.priority));
+  }
+  const due = document.createElement("input");
+  due.type = "datetime-local";
+  due.name = "due";
+  due.setAttribute("aria-label", `due date of ${shown.title}`);
+  if (shown.due_date) {
+    // The input shows local time; the API's timestamps are UTC.
+    const at = new Date(shown.due_date);
+    due.value = new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  }
+  const save = button("Save", () =>
+    unwrap(
+      client.PATCH("/api/{user_id}/tasks/{id}", {
+        ...task(shown.id),
+        body: {
+          description: description.value || null,
+          priority: level.value as Task["priority"],
+          due_date: due.value ? new Date(due.value).toISOString() : null,
+        },
+      }),
+    ),
+  );
+  if (shown.description) {
+    const text = document.createElement("p");
+    text.className = "description";
+    text.textContent = shown.description;
+    details.append(text);
+  }
+  details.prepend(summary);
+  details.append(description, level, due, save);
+  return details;
 }
 
 function renderList(list: { id: string; name: string }) {

@@ -153,6 +153,15 @@ test("a Better Auth user lists, creates, renames, toggles and deletes tasks from
   const due = await task(page, "Dentist").locator(".due").textContent();
   const expected = new Date(Date.parse("2031-05-04T09:30")).toISOString().slice(0, 16).replace("T", " ");
   assert.equal(due, `due ${expected}`);
+  // The other fields, edited in one change.
+  const dentist = task(page, "Dentist");
+  await dentist.locator("summary").click();
+  await dentist.locator("textarea").fill("Bring the forms");
+  await dentist.locator("select[name=priority]").selectOption("high");
+  await dentist.locator("button:text('Save')").click();
+  await task(page, "Dentist").locator(".priority.high").waitFor();
+  assert.equal(await task(page, "Dentist").locator(".description").textContent(), "Bring the forms");
+  assert.equal(await task(page, "Dentist").locator(".due").textContent(), due, "the due date is kept");
   await task(page, "Dentist").locator("button:text('Delete')").click();
   await task(page, "Dentist").waitFor({ state: "detached" });
 
