@@ -79,7 +79,10 @@ export interface FollowOptions {
     onEvent: (event: ChangeEvent) => void;
     /** Each time the stream is open: from then on, every change arrives. */
     onOpen?: () => void;
-    /** Each time the stream could not be read; it is opened again after `retryMs`. */
+    /**
+     * Each time the stream could not be read; it is opened again after `retryMs`, or after the
+     * answer's `Retry-After` when longer.
+     */
     onError?: (error: unknown) => void;
     /** The wait before opening the stream again (the server's `retry:` wins). */
     retryMs?: number;

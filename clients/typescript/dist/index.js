@@ -130,6 +130,7 @@ export function followEvents(client, userId, options) {
     };
     void (async () => {
         while (!abort.signal.aborted) {
+            let wait = retryMs;
             try {
                 await readOnce();
             }
@@ -138,8 +139,12 @@ export function followEvents(client, userId, options) {
                     return;
                 }
                 options.onError?.(error);
+                // A 429 or 503 says when to come back.
+                if (error instanceof ProblemError && error.retryAfter) {
+                    wait = Math.max(wait, error.retryAfter * 1000);
+                }
             }
-            await new Promise((resolve) => setTimeout(resolve, retryMs));
+            await new Promise((resolve) => setTimeout(resolve, wait));
         }
     })();
     return {

@@ -148,7 +148,10 @@ export interface FollowOptions {
   onEvent: (event: ChangeEvent) => void;
   /** Each time the stream is open: from then on, every change arrives. */
   onOpen?: () => void;
-  /** Each time the stream could not be read; it is opened again after `retryMs`. */
+  /**
+   * Each time the stream could not be read; it is opened again after `retryMs`, or after the
+   * answer's `Retry-After` when longer.
+   */
   onError?: (error: unknown) => void;
   /** The wait before opening the stream again (the server's `retry:` wins). */
   retryMs?: number;
@@ -225,6 +228,7 @@ export function followEvents(
 
   void (async () => {
     while (!abort.signal.aborted) {
+      let wait = retryMs;
       try {
         await readOnce();
       } catch (error) {
@@ -232,8 +236,12 @@ export function followEvents(
           return;
         }
         options.onError?.(error);
+        // A 429 or 503 says when to come back.
+        if (error instanceof ProblemError && error.retryAfter) {
+          wait = Math.max(wait, error.retryAfter * 1000);
+        }
       }
-      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   })();
 
