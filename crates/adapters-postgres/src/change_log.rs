@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use crate::entity::{list, task, user};
 use crate::error::translate;
 use crate::list_repository::{ListOrder, counted};
+use crate::sql::greatest;
 use crate::store::Store;
 use crate::task_repository::{TASK_COLUMNS, task_columns, task_in_row, tasks_by_id};
 
@@ -32,7 +33,7 @@ const TASK: i32 = 1;
 /// The number of the owner's last change, in a statement on their `users` row: the greatest
 /// of their rows' and tombstones', or, when greater, the greatest purged. Numbers are handed
 /// out under the owner's lock, so every change of theirs still to commit will have a greater
-/// one. `greatest` is the backend's function of several arguments.
+/// one. `greatest` is the backend's function of several arguments (`sql::greatest`).
 fn head(greatest: &str) -> String {
     format!(
         "{greatest}(\
@@ -62,10 +63,7 @@ impl SeaChangeLog {
     }
 
     fn head(&self) -> String {
-        head(match self.backend() {
-            DbBackend::Sqlite => "MAX",
-            _ => "GREATEST",
-        })
+        head(greatest(self.backend()))
     }
 
     /// The owner's last change number and the greatest number purged (0 and 0 for an owner

@@ -16,6 +16,15 @@ pub(crate) fn timestamp(backend: DbBackend, expr: impl Into<SimpleExpr>) -> Simp
     }
 }
 
+/// The function that returns the greatest of its arguments: `GREATEST` on PostgreSQL, the
+/// scalar `MAX` of several arguments on SQLite.
+pub(crate) fn greatest(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "MAX",
+        _ => "GREATEST",
+    }
+}
+
 /// A `LIKE` pattern matching `text` anywhere, lower-cased, with `%`, `_` and `\` taken literally
 /// (the queries declare `\` as the escape character).
 pub(crate) fn contains_pattern(text: &str) -> String {
