@@ -1,5 +1,6 @@
 //! The `todo-api` command line: `serve` (default), `migrate`, `token`, `openapi`.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -23,6 +24,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Configured(Configured),
+    /// Print the OpenAPI document (what `/openapi.json` serves), without configuration,
+    /// database or server: what clients generate their types from.
+    Openapi,
+}
+
+/// The commands that read the configuration.
+#[derive(Debug, Subcommand)]
+enum Configured {
     /// Serve the API (the default).
     Serve,
     /// Apply, revert or inspect the database migrations.
@@ -45,9 +56,6 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
-    /// Print the OpenAPI document (what `/openapi.json` serves), without configuration,
-    /// database or server: what clients generate their types from.
-    Openapi,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -64,11 +72,19 @@ enum MigrateAction {
 
 /// Runs the command line; configuration errors end in one line on stderr and exit code 2.
 pub async fn run() -> ExitCode {
-    let cli = Cli::parse();
-    if matches!(cli.command, Some(Command::Openapi)) {
-        println!("{}", crate::openapi::pretty_document());
-        return ExitCode::SUCCESS;
-    }
+    let command = match Cli::parse().command {
+        Some(Command::Openapi) => {
+            // Not `println!`, which panics when the reader closes the pipe (`| head`).
+            let printed = writeln!(io::stdout().lock(), "{}", crate::openapi::pretty_document());
+            return if printed.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+        Some(Command::Configured(command)) => command,
+        None => Configured::Serve,
+    };
     let settings = match Settings::load() {
         Ok(settings) => settings,
         Err(error) => {
@@ -81,11 +97,10 @@ pub async fn run() -> ExitCode {
         settings.log_format,
         std::io::stderr,
     ));
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
-        Command::Migrate { action, yes } => migrate(&settings, action, yes).await,
-        Command::Token { sub, email, ttl } => token(&settings, &sub, email.as_deref(), ttl),
-        Command::Openapi => unreachable!("printed before the configuration is read"),
+    let outcome = match command {
+        Configured::Serve => serve(settings).await,
+        Configured::Migrate { action, yes } => migrate(&settings, action, yes).await,
+        Configured::Token { sub, email, ttl } => token(&settings, &sub, email.as_deref(), ttl),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
