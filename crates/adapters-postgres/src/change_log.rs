@@ -30,20 +30,6 @@ const LIST: i32 = 0;
 /// `changes.kind` of a task's tombstone, and of a task in a page.
 const TASK: i32 = 1;
 
-/// The number of the owner's last change, in a statement on their `users` row: the greatest
-/// of their rows' and tombstones', or, when greater, the greatest purged. Numbers are handed
-/// out under the owner's lock, so every change of theirs still to commit will have a greater
-/// one. `greatest` is the backend's function of several arguments (`sql::greatest`).
-fn head(greatest: &str) -> String {
-    format!(
-        "{greatest}(\
-         COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), \
-         COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), \
-         COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), \
-         users.history_floor)"
-    )
-}
-
 /// The change log of the store's database.
 #[derive(Debug, Clone)]
 pub struct SeaChangeLog {
@@ -62,8 +48,19 @@ impl SeaChangeLog {
         self.db.get_database_backend()
     }
 
+    /// The number of the owner's last change, in a statement on their `users` row: the
+    /// greatest of their rows' and tombstones', or, when greater, the greatest purged. Numbers
+    /// are handed out under the owner's lock, so every change of theirs still to commit will
+    /// have a greater one.
     fn head(&self) -> String {
-        head(greatest(self.backend()))
+        format!(
+            "{greatest}(\
+             COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), \
+             COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), \
+             COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), \
+             users.history_floor)",
+            greatest = greatest(self.backend()),
+        )
     }
 
     /// The owner's last change number and the greatest number purged (0 and 0 for an owner
