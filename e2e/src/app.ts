@@ -49,6 +49,8 @@ async function fetchToken() {
   info.dataset.kid = kid ?? "";
 }
 
+// The signed-in user's routes (`me`), and one task's.
+const me = { params: { path: { user_id: "me" } } };
 const task = (id: string) => ({ params: { path: { user_id: "me", id } } });
 
 /** The `after` that puts `task` one place up among its siblings (drawn in `tasks`). */
@@ -110,7 +112,7 @@ function renderTask(shown: Task, tasks: Task[]) {
       button("Add subtask", () =>
         unwrap(
           client.POST("/api/{user_id}/tasks", {
-            params: { path: { user_id: "me" } },
+            ...me,
             body: { title: rename.value, parent_id: shown.id },
           }),
         ),
@@ -190,14 +192,13 @@ function renderList(list: { id: string; name: string }) {
 }
 
 async function load() {
-  const me = { params: { path: { user_id: "me" } } };
   const lists: List[] = await call(() => unwrap(client.GET("/api/{user_id}/lists", me)));
   const inbox = { id: "inbox", name: "Inbox" };
   $("#lists").replaceChildren(...[inbox, ...lists].map(renderList));
   const tasks: Task[] = await call(() =>
     unwrap(
       client.GET("/api/{user_id}/tasks", {
-        params: { path: { user_id: "me" }, query: { sort: "position", list_id: current } },
+        params: { ...me.params, query: { sort: "position", list_id: current } },
       }),
     ),
   );
@@ -266,7 +267,7 @@ $("#new-task").addEventListener("submit", async (event) => {
     await call(() =>
       unwrap(
         client.POST("/api/{user_id}/tasks", {
-          params: { path: { user_id: "me" } },
+          ...me,
           body: {
             title: title.value,
             list_id: current === "inbox" ? null : current,
@@ -288,7 +289,7 @@ $("#new-list").addEventListener("submit", async (event) => {
   const input = (event.target as HTMLFormElement).elements.namedItem("name") as HTMLInputElement;
   try {
     const list = await call(() =>
-      unwrap(client.POST("/api/{user_id}/lists", { params: { path: { user_id: "me" } }, body: { name: input.value } })),
+      unwrap(client.POST("/api/{user_id}/lists", { ...me, body: { name: input.value } })),
     );
     input.value = "";
     current = list.id;
