@@ -10,6 +10,7 @@ mod m20260101_000003_create_idempotency_keys;
 mod m20261126_000004_create_lists;
 mod m20261126_000005_create_changes;
 mod m20261126_000006_number_rows;
+mod m20261127_000007_recurrence_and_reminders;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_lists::Migration),
             Box::new(m20261126_000005_create_changes::Migration),
             Box::new(m20261126_000006_number_rows::Migration),
+            Box::new(m20261127_000007_recurrence_and_reminders::Migration),
         ]
     }
 }

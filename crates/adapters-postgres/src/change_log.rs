@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use domain::list::ListId;
 use domain::repo::RepoError;
 use domain::sync::{
-    Change, ChangeLog, ChangePage, Cursor, CursorError, Entry, SnapshotKey, SyncError,
+    Change, ChangeLog, ChangePage, Cursor, CursorError, Entry, Reading, SnapshotKey, SyncError,
 };
 use domain::task::TaskId;
 use domain::user::UserId;
@@ -21,14 +21,19 @@ use time::OffsetDateTime;
 use crate::entity::{list, task, user};
 use crate::error::translate;
 use crate::list_repository::{ListOrder, counted};
+use crate::reminders::REMINDER_OP;
 use crate::sql::greatest;
 use crate::store::Store;
 use crate::task_repository::{TASK_COLUMNS, task_columns, task_in_row, tasks_by_id};
 
 /// `changes.kind` of a list's tombstone, and of a list in a page.
 const LIST: i32 = 0;
-/// `changes.kind` of a task's tombstone, and of a task in a page.
+/// `changes.kind` of a task's tombstone or reminder, and of a task in a page.
 const TASK: i32 = 1;
+/// `changes.op` of a tombstone.
+const DELETED: i16 = 2;
+/// What a page's numbered row stands for in the place of `changes.op`: a change.
+const CHANGED: i32 = 1;
 
 /// The change log of the store's database.
 #[derive(Debug, Clone)]
@@ -152,10 +157,9 @@ impl SeaChangeLog {
         })
     }
 
-    /// The entities changed after `since`, in the order of their last change, read as they
-    /// are now.
-    async fn since(&self, owner: &UserId, since: u64, limit: u32) -> Result<ChangePage, SyncError> {
-        // One statement: the page (rows and tombstones numbered after `since`) with each task
+    /// The statement of a page after `$2` of owner `$1`'s history, `$3` entries at most.
+    fn page_sql(&self, reading: Reading) -> String {
+        // One statement: the page (rows and log entries numbered after `since`) with each task
         // as it is now, and the owner's last number, all from one snapshot, so that a page
         // that is not full holds every change up to that number. Lists, with their counts,
         // take a second when there are any. An entity is new to the reader when its creation
@@ -164,16 +168,20 @@ impl SeaChangeLog {
             format!(
                 "SELECT {kind} AS kind, id AS entity, changed_seq AS seq, \
                         CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END \
-                        AS created \
+                        AS created, {CHANGED} AS op \
                  FROM {table} WHERE owner = $1 AND changed_seq > $2"
             )
         };
-        let sql = format!(
-            "SELECT {tasks}, {head}, users.history_floor, p.kind, p.entity, p.seq, p.created \
+        let logged = match reading {
+            Reading::Changes => format!("op = {DELETED}"),
+            Reading::Events => format!("op IN ({DELETED}, {REMINDER_OP})"),
+        };
+        format!(
+            "SELECT {tasks}, {head}, users.history_floor, p.kind, p.entity, p.seq, p.created, p.op \
              FROM users LEFT JOIN ( \
                  SELECT * FROM ({listed} UNION ALL {tasked} UNION ALL \
-                     SELECT CAST(kind AS INTEGER), entity, seq, 0 FROM changes \
-                     WHERE owner = $1 AND seq > $2) AS u \
+                     SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) \
+                     FROM changes WHERE owner = $1 AND seq > $2 AND {logged}) AS u \
                  ORDER BY seq LIMIT $3 \
              ) p ON 1 = 1 \
              LEFT JOIN tasks t ON p.kind = {TASK} AND t.owner = $1 AND t.id = p.entity \
@@ -182,7 +190,19 @@ impl SeaChangeLog {
             head = self.head(),
             listed = numbered(LIST, "lists"),
             tasked = numbered(TASK, "tasks"),
-        );
+        )
+    }
+
+    /// The entities changed after `since`, in the order of their last change, read as they
+    /// are now; for [`Reading::Events`], with the reminders fired since among them.
+    async fn since(
+        &self,
+        owner: &UserId,
+        since: u64,
+        limit: u32,
+        reading: Reading,
+    ) -> Result<ChangePage, SyncError> {
+        let sql = self.page_sql(reading);
         let rows = self
             .db
             .query_all_raw(Statement::from_sql_and_values(
@@ -217,7 +237,9 @@ impl SeaChangeLog {
                 .map_err(translate)?,
         );
         resumable(since, head, floor)?;
-        let mut changes = Vec::with_capacity(rows.len());
+        // The page's entries, by number; `None` for a reminder of a task deleted since,
+        // which its tombstone reports.
+        let mut entries = Vec::with_capacity(rows.len());
         let mut lists = Vec::new();
         for row in &rows {
             let Some(kind) = row
@@ -227,28 +249,37 @@ impl SeaChangeLog {
                 continue;
             };
             let id: uuid::Uuid = row.try_get_by_index(column(3)).map_err(translate)?;
+            let op: i32 = row.try_get_by_index(column(6)).map_err(translate)?;
             let entry = if kind == TASK {
-                match task_in_row(row)? {
-                    Some(task) => Entry::Task(task),
-                    None => Entry::DeletedTask(TaskId::from(id)),
+                match (task_in_row(row)?, op == i32::from(REMINDER_OP)) {
+                    (Some(task), true) => Some(Entry::Reminder(task)),
+                    (None, true) => None,
+                    (Some(task), false) => Some(Entry::Task(task)),
+                    (None, false) => Some(Entry::DeletedTask(TaskId::from(id))),
                 }
             } else {
                 // Filled in below, with the counts.
                 lists.push(id);
-                Entry::DeletedList(ListId::from(id))
+                Some(Entry::DeletedList(ListId::from(id)))
             };
-            changes.push(Change {
-                seq: number(row.try_get_by_index::<i64>(column(4)).map_err(translate)?),
-                created: row.try_get_by_index::<i32>(column(5)).map_err(translate)? == 1,
-                entry,
-            });
+            let seq = number(row.try_get_by_index::<i64>(column(4)).map_err(translate)?);
+            let created = row.try_get_by_index::<i32>(column(5)).map_err(translate)? == 1;
+            entries.push((
+                seq,
+                entry.map(|entry| Change {
+                    seq,
+                    created,
+                    entry,
+                }),
+            ));
         }
-        let has_more = changes.len() > limit as usize;
-        changes.truncate(limit as usize);
-        let cursor = match changes.last() {
-            Some(change) if has_more => Cursor::After(change.seq),
+        let has_more = entries.len() > limit as usize;
+        entries.truncate(limit as usize);
+        let cursor = match entries.last() {
+            Some((seq, _)) if has_more => Cursor::After(*seq),
             _ => Cursor::After(head),
         };
+        let mut changes: Vec<Change> = entries.into_iter().filter_map(|(_, c)| c).collect();
         if !lists.is_empty() {
             self.fill_lists(owner, lists, &mut changes).await?;
         }
@@ -306,6 +337,7 @@ impl ChangeLog for SeaChangeLog {
         owner: &UserId,
         from: Option<Cursor>,
         limit: u32,
+        reading: Reading,
     ) -> Result<ChangePage, SyncError> {
         match from {
             None => {
@@ -317,7 +349,7 @@ impl ChangeLog for SeaChangeLog {
                 self.check(owner, cursor).await?;
                 self.snapshot(owner, upto, Some(last), limit).await
             }
-            Some(Cursor::After(since)) => self.since(owner, since, limit).await,
+            Some(Cursor::After(since)) => self.since(owner, since, limit, reading).await,
         }
     }
 

@@ -6,10 +6,10 @@ use domain::list::ListId;
 use domain::position::{Position, Slot};
 use domain::repo::RepoError;
 use domain::task::{
-    Completion, Destination, DueDate, ListFilter, ParentFacts, ParentFilter, Priority,
-    PriorityCounts, SortKey, SortOrder, StatusFilter, SubtaskCounts, Tags, Task, TaskDescription,
-    TaskId, TaskPage, TaskQuery, TaskRecord, TaskRepository, TaskStats, TaskTitle, Version,
-    check_can_become_subtask,
+    Completion, CompletionWrite, Destination, DueDate, ListFilter, ParentFacts, ParentFilter,
+    Priority, PriorityCounts, Recurrence, RemindAt, SortKey, SortOrder, StatusFilter,
+    SubtaskCounts, Tags, Task, TaskDescription, TaskId, TaskPage, TaskQuery, TaskRecord,
+    TaskRepository, TaskStats, TaskTitle, TimeZone, Version, check_can_become_subtask,
 };
 use domain::user::UserId;
 use domain::validation::FieldError;
@@ -64,6 +64,19 @@ impl SeaTaskRepository {
             Err(error) => translate(error),
         }
     }
+
+    /// Whether the owner's task `id` exists and repeats.
+    async fn repeats(&self, owner: &UserId, id: TaskId) -> Result<bool, RepoError> {
+        let rule = task::Entity::find()
+            .select_only()
+            .column(task::Column::Recurrence)
+            .filter(owned(owner, id))
+            .into_tuple::<Option<String>>()
+            .one(&self.db)
+            .await
+            .map_err(translate)?;
+        Ok(matches!(rule, Some(Some(_))))
+    }
 }
 
 /// The owner's row with this id: ownership is part of every statement's `WHERE`.
@@ -93,7 +106,7 @@ struct TaskRow(task::Model);
 
 /// How many columns a task row has: what a statement reads after them (a listing's
 /// `COUNT(*) OVER ()`, the change log's own columns) starts here.
-pub(crate) const TASK_COLUMNS: usize = 17;
+pub(crate) const TASK_COLUMNS: usize = 20;
 
 /// A nullable column. On PostgreSQL it is read from the driver's row directly: through
 /// SeaORM, every NULL is first an error whose message is formatted, then discarded.
@@ -130,6 +143,9 @@ impl FromQueryResult for TaskRow {
             version: row.try_get_by_index(14)?,
             created_at: row.try_get_by_index(15)?,
             updated_at: row.try_get_by_index(16)?,
+            recurrence: nullable(row, 17)?,
+            timezone: row.try_get_by_index(18)?,
+            remind_at: nullable(row, 19)?,
         }))
     }
 }
@@ -161,6 +177,12 @@ fn to_domain(row: task::Model) -> Result<Task, RepoError> {
             completed: u32::try_from(row.completed_subtask_count)
                 .map_err(|_| corrupt("subtask count"))?,
         },
+        recurrence: row
+            .recurrence
+            .map(|rule| Recurrence::parse(&rule).map_err(|_| corrupt("recurrence")))
+            .transpose()?,
+        timezone: TimeZone::parse(&row.timezone).map_err(|_| corrupt("timezone"))?,
+        remind_at: row.remind_at.map(RemindAt::new),
         version: Version::new(row.version).ok_or_else(|| corrupt("version"))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -208,6 +230,9 @@ fn to_active(task: &Task) -> task::ActiveModel {
         version: Set(task.version().get()),
         created_at: Set(task.created_at()),
         updated_at: Set(task.updated_at()),
+        recurrence: Set(task.recurrence().map(|r| r.as_str().to_owned())),
+        timezone: Set(task.timezone().name().to_owned()),
+        remind_at: Set(task.remind_at().map(RemindAt::at)),
     }
 }
 
@@ -483,6 +508,29 @@ async fn settle_family(
     Ok(true)
 }
 
+/// The update of a task's own row from `previous` to `task`, guarded by the version read.
+fn guarded_update(
+    backend: DbBackend,
+    previous: &Task,
+    task: &Task,
+) -> sea_orm::UpdateMany<task::Entity> {
+    let mut changes = to_active(task);
+    // Placement changes only by a move, counts only with the subtasks: neither is the
+    // update's to write (a count read with `previous` may be stale already).
+    changes.id = sea_orm::ActiveValue::NotSet;
+    changes.owner = sea_orm::ActiveValue::NotSet;
+    changes.created_at = sea_orm::ActiveValue::NotSet;
+    changes.list_id = sea_orm::ActiveValue::NotSet;
+    changes.parent_id = sea_orm::ActiveValue::NotSet;
+    changes.position = sea_orm::ActiveValue::NotSet;
+    changes.subtask_count = sea_orm::ActiveValue::NotSet;
+    changes.completed_subtask_count = sea_orm::ActiveValue::NotSet;
+    changing::<task::Entity>(backend)
+        .set(changes)
+        .filter(owned(task.owner(), task.id()))
+        .filter(task::Column::Version.eq(previous.version().get()))
+}
+
 /// A top-level task whose subtasks are all completed (or that has none): changing its state
 /// touches no other row, so it needs no owner lock.
 fn alone() -> sea_orm::Condition {
@@ -630,21 +678,7 @@ impl TaskRepository for SeaTaskRepository {
 
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
     async fn update(&self, previous: &Task, task: &Task) -> Result<Task, RepoError> {
-        let mut changes = to_active(task);
-        // Placement changes only by a move, counts only with the subtasks: neither is the
-        // update's to write (a count read with `previous` may be stale already).
-        changes.id = sea_orm::ActiveValue::NotSet;
-        changes.owner = sea_orm::ActiveValue::NotSet;
-        changes.created_at = sea_orm::ActiveValue::NotSet;
-        changes.list_id = sea_orm::ActiveValue::NotSet;
-        changes.parent_id = sea_orm::ActiveValue::NotSet;
-        changes.position = sea_orm::ActiveValue::NotSet;
-        changes.subtask_count = sea_orm::ActiveValue::NotSet;
-        changes.completed_subtask_count = sea_orm::ActiveValue::NotSet;
-        let update = changing::<task::Entity>(self.backend())
-            .set(changes)
-            .filter(owned(task.owner(), task.id()))
-            .filter(task::Column::Version.eq(previous.version().get()));
+        let update = guarded_update(self.backend(), previous, task);
         let family = previous.completed() != task.completed();
         let tags_change = previous.tags() != task.tags();
         // Most updates touch one row: then the row (and its tags) are the whole write.
@@ -719,10 +753,12 @@ impl TaskRepository for SeaTaskRepository {
         change: Completion,
         expected: Option<Version>,
         now: OffsetDateTime,
-    ) -> Result<Task, RepoError> {
+    ) -> Result<CompletionWrite, RepoError> {
+        // A recurring task is the domain's to complete: no statement here matches it.
         let update = || {
             completion_update(self.backend(), change, now)
                 .filter(owned(owner, id))
+                .filter(task::Column::Recurrence.is_null())
                 .apply_if(expected, |q, v| q.filter(task::Column::Version.eq(v.get())))
         };
         // A task alone is one statement; a subtask, or a parent with pending subtasks, is a
@@ -733,9 +769,67 @@ impl TaskRepository for SeaTaskRepository {
             .map_err(translate)?;
         if let Some(row) = rows.into_iter().next() {
             self.feed.changed(owner.as_str());
-            return to_domain(row);
+            return to_domain(row).map(CompletionWrite::Done);
         }
-        self.write_family(owner, id, update(), None, now).await
+        match self.write_family(owner, id, update(), None, now).await {
+            Err(RepoError::VersionMismatch) if self.repeats(owner, id).await? => {
+                Ok(CompletionWrite::Recurring)
+            }
+            written => written.map(CompletionWrite::Done),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
+    async fn advance(&self, previous: &Task, task: &Task) -> Result<Task, RepoError> {
+        let owner = task.owner();
+        let write = OwnerWrite::begin(&self.db, &self.feed, owner)
+            .await
+            .map_err(translate)?;
+        let db = write.txn();
+        let updated = guarded_update(self.backend(), previous, task)
+            .exec(db)
+            .await
+            .map_err(translate)?;
+        if updated.rows_affected != 1 {
+            drop(write);
+            return Err(self.missing_or_stale(owner, task.id()).await);
+        }
+        if previous.tags() != task.tags() {
+            write_tags(db, task).await.map_err(translate)?;
+        }
+        // A checklist starts afresh with each occurrence.
+        let reopened = changing::<task::Entity>(self.backend())
+            .col_expr(task::Column::Completed, Expr::value(false))
+            .col_expr(
+                task::Column::CompletedAt,
+                Expr::value(None::<OffsetDateTime>),
+            )
+            .col_expr(
+                task::Column::Version,
+                Expr::col(task::Column::Version).add(1),
+            )
+            .col_expr(task::Column::UpdatedAt, Expr::value(task.updated_at()))
+            .filter(task::Column::Owner.eq(owner.as_str()))
+            .filter(task::Column::ParentId.eq(*task.id().as_uuid()))
+            .filter(task::Column::Completed.eq(true))
+            .exec(db)
+            .await
+            .map_err(translate)?;
+        let task = if reopened.rows_affected > 0 {
+            recount(db, owner, [*task.id().as_uuid()]).await?;
+            let row = task::Entity::find()
+                .filter(owned(owner, task.id()))
+                .into_model::<TaskRow>()
+                .one(db)
+                .await
+                .map_err(translate)?
+                .ok_or(RepoError::NotFound)?;
+            to_domain(row.0)?
+        } else {
+            task.clone()
+        };
+        write.commit().await.map_err(translate)?;
+        Ok(task)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
@@ -1079,6 +1173,9 @@ mod tests {
                 "version",
                 "created_at",
                 "updated_at",
+                "recurrence",
+                "timezone",
+                "remind_at",
             ]
         );
         assert_eq!(TASK_COLUMNS, columns.len());

@@ -160,6 +160,19 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// The number a counting query (`SELECT COUNT(*) ...`) returns.
+    ///
+    /// # Panics
+    /// When it fails.
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.connection()
+            .query_one_raw(sea_orm::Statement::from_string(self.store.backend(), sql))
+            .await
+            .and_then(|row| row.ok_or_else(|| sea_orm::DbErr::RecordNotFound(sql.into())))
+            .and_then(|row| row.try_get_by_index::<i64>(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     /// `"sqlite"` or `"postgres"`, for messages.
     pub fn backend_name(&self) -> &'static str {
         if self.schema.is_some() {

@@ -5,8 +5,8 @@ use domain::list::{Color, List, ListId, ListName, ListPatch, NewList};
 use domain::position::Slot;
 use domain::sync::{ChangePage, Entry};
 use domain::task::{
-    DueDate, MoveRequest, NewTask, Priority, Tags, Task, TaskDescription, TaskId, TaskPatch,
-    TaskStats, TaskTitle,
+    DueDate, MoveRequest, NewTask, Priority, Recurrence, RemindAt, Tags, Task, TaskDescription,
+    TaskId, TaskPatch, TaskStats, TaskTitle, TimeZone,
 };
 use domain::user::User;
 use domain::validation::{Collector, FieldError, ValidationErrors, Vocabulary};
@@ -14,7 +14,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::schema::{ColorText, DescriptionText, ListNameText, PriorityName, TagName, TitleText};
+use crate::schema::{
+    ColorText, DescriptionText, ListNameText, PriorityName, RecurrenceText, TagName, TimeZoneName,
+    TitleText,
+};
 
 /// A timestamp on the wire: RFC 3339 in UTC with milliseconds, `2026-01-08T10:15:30.123Z`.
 #[derive(Debug, Clone, Copy)]
@@ -66,6 +69,15 @@ pub struct TaskResponse<'a> {
     /// Optional due date.
     #[schema(value_type = Option<String>, format = DateTime, required = true)]
     pub due_date: Option<Timestamp>,
+    /// How it repeats, in canonical form; `null` when it does not.
+    #[schema(value_type = Option<RecurrenceText>, required = true)]
+    pub recurrence: Option<&'a str>,
+    /// The IANA time zone whose wall clock the recurrence keeps.
+    #[schema(value_type = TimeZoneName)]
+    pub timezone: &'static str,
+    /// When the user is reminded (a `reminder` event), if at all.
+    #[schema(value_type = Option<String>, format = DateTime, required = true)]
+    pub remind_at: Option<Timestamp>,
     /// Its list; `null` for the inbox.
     #[schema(value_type = Option<String>, format = Uuid, required = true)]
     pub list_id: Option<uuid::Uuid>,
@@ -103,6 +115,9 @@ impl<'a> From<&'a Task> for TaskResponse<'a> {
                 .map(domain::task::Tag::as_str)
                 .collect(),
             due_date: task.due_date().map(|d| Timestamp(d.at())),
+            recurrence: task.recurrence().map(Recurrence::as_str),
+            timezone: task.timezone().name(),
+            remind_at: task.remind_at().map(|r| Timestamp(r.at())),
             list_id: task.list().map(|l| *l.as_uuid()),
             parent_id: task.parent().map(|p| *p.as_uuid()),
             position: task.position().as_str(),
@@ -135,6 +150,15 @@ pub struct CreateTaskBody {
     /// RFC 3339 timestamp.
     #[schema(format = DateTime)]
     due_date: Option<String>,
+    /// How it repeats (needs `due_date`); `null` or absent: it does not.
+    #[schema(value_type = Option<RecurrenceText>)]
+    recurrence: Option<String>,
+    /// The IANA time zone of its recurrence; defaults to `UTC`.
+    #[schema(value_type = Option<TimeZoneName>)]
+    timezone: Option<String>,
+    /// RFC 3339 timestamp: when to remind the user (at once, if already past).
+    #[schema(format = DateTime)]
+    remind_at: Option<String>,
     /// A list of the user's, or `null` for the inbox (the default); a subtask's is its parent's.
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
@@ -178,6 +202,18 @@ impl CreateTaskBody {
             .parent_id
             .as_deref()
             .and_then(|p| c.check(TaskId::parse_field(p, "parent_id")));
+        let recurrence = self
+            .recurrence
+            .as_deref()
+            .and_then(|r| c.check(Recurrence::parse(r)));
+        let timezone = self
+            .timezone
+            .as_deref()
+            .and_then(|z| c.check(TimeZone::parse(z)));
+        let remind_at = self
+            .remind_at
+            .as_deref()
+            .and_then(|r| c.check(RemindAt::parse(r)));
         c.finish(|| ())?;
         Ok(NewTask {
             // Present: a missing title was recorded above.
@@ -189,6 +225,9 @@ impl CreateTaskBody {
             due_date,
             list,
             parent,
+            recurrence,
+            timezone: timezone.unwrap_or_default(),
+            remind_at,
         })
     }
 }
@@ -266,10 +305,22 @@ pub struct UpdateTaskBody {
     #[serde(default)]
     #[schema(value_type = Vec<TagName>, max_items = 10)]
     tags: Patch<Vec<String>>,
-    /// New due date; `null` clears it.
+    /// New due date; `null` clears it (a recurring task's only with `recurrence: null`).
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     due_date: Patch<String>,
+    /// New recurrence rule; `null`: it no longer repeats.
+    #[serde(default)]
+    #[schema(value_type = Option<RecurrenceText>)]
+    recurrence: Patch<String>,
+    /// New time zone of its recurrence.
+    #[serde(default)]
+    #[schema(value_type = TimeZoneName)]
+    timezone: Patch<String>,
+    /// New reminder time (arms the reminder again); `null` drops the reminder.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    remind_at: Patch<String>,
 }
 
 impl UpdateTaskBody {
@@ -295,6 +346,12 @@ impl UpdateTaskBody {
             Patch::Value(text) => c.check(TaskDescription::parse(&text)),
         };
         let due_date = self.due_date.parse(&mut c, DueDate::parse);
+        let recurrence = self.recurrence.parse(&mut c, Recurrence::parse);
+        let timezone = self
+            .timezone
+            .not_null(&mut c, "timezone")
+            .and_then(|z| c.check(TimeZone::parse(&z)));
+        let remind_at = self.remind_at.parse(&mut c, RemindAt::parse);
         c.finish(|| TaskPatch {
             title,
             description,
@@ -302,6 +359,9 @@ impl UpdateTaskBody {
             priority,
             tags,
             due_date,
+            recurrence,
+            timezone,
+            remind_at,
         })
     }
 }
@@ -662,6 +722,8 @@ impl<'a> From<&'a ChangePage> for ChangesResponse<'a> {
                 Entry::List(list) => body.lists.push(list.into()),
                 Entry::DeletedTask(id) => body.deleted_tasks.push(*id.as_uuid()),
                 Entry::DeletedList(id) => body.deleted_lists.push(*id.as_uuid()),
+                // Not a change: `/changes` reads none (`Reading::Changes`).
+                Entry::Reminder(_) => {}
             }
         }
         body

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use domain::list::ListName;
 use domain::task::{
-    Priority, SearchText, SortKey, SortOrder, StatusFilter, Tag, TaskDescription, TaskTitle,
+    Priority, Recurrence, SearchText, SortKey, SortOrder, StatusFilter, Tag, TaskDescription,
+    TaskTitle,
 };
 use domain::validation::Vocabulary;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
@@ -91,6 +92,27 @@ wire_schema!(
 wire_schema!(
     /// A list's name: trimmed, 1–100 characters, no control characters.
     ListNameText, "ListName", text(1, ListName::MAX_CHARS, NOT_BLANK)
+);
+wire_schema!(
+    /// An RFC 5545 recurrence rule, the part after `RRULE:`: `FREQ` of `DAILY`, `WEEKLY`,
+    /// `MONTHLY` or `YEARLY`, with `INTERVAL`, `BYDAY`, `BYMONTHDAY`, `BYMONTH`, `BYSETPOS`,
+    /// `COUNT`, `UNTIL` (UTC, `…Z`) and `WKST` as the RFC says. Returned in canonical form.
+    RecurrenceText,
+    "Recurrence",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(Recurrence::MAX_CHARS))
+        .examples(["FREQ=WEEKLY;BYDAY=MO,WE"])
+        .into()
+);
+wire_schema!(
+    /// An IANA time zone, spelled exactly.
+    TimeZoneName,
+    "TimeZone",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .examples(["Europe/Berlin"])
+        .into()
 );
 wire_schema!(
     /// A colour, `#rrggbb` in any case (returned in lower case).

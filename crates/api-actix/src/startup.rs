@@ -11,12 +11,13 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use adapters_jwt::{JwtSettings, JwtVerifier};
 use adapters_postgres::{
-    SeaChangeLog, SeaIdempotencyStore, SeaListRepository, SeaTaskRepository, SeaUserRepository,
-    Store,
+    SeaChangeLog, SeaIdempotencyStore, SeaListRepository, SeaReminders, SeaTaskRepository,
+    SeaUserRepository, Store,
 };
 use anyhow::Context;
 use domain::clock::SystemClock;
 use domain::list::ListService;
+use domain::reminder::ReminderService;
 use domain::sync::SyncService;
 use domain::task::TaskService;
 use domain::user::UserService;
@@ -35,6 +36,9 @@ const PURGE_EVERY: Duration = Duration::from_hours(1);
 const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 /// How often idle rate-limit buckets are dropped.
 const FORGET_IDLE_EVERY: Duration = Duration::from_mins(1);
+/// How often due reminders are looked for: a reminder fires at most this late, plus the time
+/// its firing takes. One indexed query a second per instance when none is due.
+const REMINDERS_EVERY: Duration = Duration::from_secs(1);
 
 /// The token verifier the settings describe.
 pub fn verifier(auth: &AuthSettings) -> anyhow::Result<JwtVerifier> {
@@ -134,6 +138,9 @@ impl Application {
             .map(|s| web::Data::new(RateLimiter::new(s)));
         spawn_chores(state.clone(), limiter.clone());
         spawn_live(&store, &state);
+        let reminders =
+            ReminderService::new(Arc::new(SeaReminders::new(&store)), Arc::new(SystemClock));
+        spawn_reminders(reminders, state.draining.clone());
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
@@ -213,6 +220,40 @@ fn spawn_live(store: &Store, state: &AppState) {
     tokio::spawn(state.streams.clone().follow(store.feed().subscribe()));
     let store = store.clone();
     tokio::spawn(async move { store.relay().await });
+}
+
+/// Fires due reminders every [`REMINDERS_EVERY`] until the server starts draining; a round
+/// under way when it does is finished. Between rounds it holds no connection. What falls due
+/// while every instance is down fires at the first round after a start.
+fn spawn_reminders(reminders: ReminderService, draining: Draining) {
+    tokio::spawn(async move {
+        let mut round = tokio::time::interval(REMINDERS_EVERY);
+        round.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Said once when the database goes away, once when it is back: not every second.
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                _ = round.tick() => {}
+                () = draining.started() => return,
+            }
+            match reminders.fire_due().await {
+                Ok(fired) => {
+                    if std::mem::take(&mut failing) {
+                        tracing::info!("reminders fire again");
+                    }
+                    if fired > 0 {
+                        metrics::counter!("reminders_fired_total").increment(fired);
+                        tracing::debug!(fired, "reminders fired");
+                    }
+                }
+                Err(error) if !failing => {
+                    failing = true;
+                    tracing::warn!(%error, "cannot fire reminders; they stay due");
+                }
+                Err(_) => {}
+            }
+        }
+    });
 }
 
 fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {

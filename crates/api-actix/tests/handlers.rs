@@ -211,17 +211,12 @@ async fn an_update_that_keeps_losing_races_is_409() {
             domain::task::TaskId::generate(),
             owner.clone(),
             domain::task::NewTask {
-                title: domain::task::TaskTitle::parse("t").unwrap(),
-                description: None,
-                completed: false,
                 priority: domain::task::Priority::Low,
-                tags: domain::task::Tags::default(),
-                due_date: None,
-                list: None,
-                parent: None,
+                ..domain::testing::new_task("t")
             },
             time::OffsetDateTime::UNIX_EPOCH,
-        ))
+        )
+        .expect("a valid task"))
     });
     ports
         .repos
@@ -331,7 +326,7 @@ async fn changes_failing(error: SyncError) -> (StatusCode, Value) {
     ports
         .changes
         .expect_read()
-        .return_once(move |_, _, _| Err(error));
+        .return_once(move |_, _, _, _| Err(error));
     let request = test::TestRequest::get()
         .uri("/api/me/changes?since=3")
         .insert_header(("Authorization", "Bearer t"));

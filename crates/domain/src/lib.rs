@@ -9,6 +9,7 @@ pub mod clock;
 pub mod idempotency;
 pub mod list;
 pub mod position;
+pub mod reminder;
 pub mod repo;
 pub mod sync;
 pub mod task;

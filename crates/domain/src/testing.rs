@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::idempotency::MockIdempotencyStore;
 use crate::list::{ListService, MockListRepository};
-use crate::task::{MockTaskRepository, NewTask, Priority, Tags, TaskService, TaskTitle};
+use crate::task::{MockTaskRepository, NewTask, Priority, Tags, TaskService, TaskTitle, TimeZone};
 use crate::user::{MockUserRepository, UserService};
 
 /// A pending, medium-priority task with this title and nothing else.
@@ -23,6 +23,9 @@ pub fn new_task(title: &str) -> NewTask {
         due_date: None,
         list: None,
         parent: None,
+        recurrence: None,
+        timezone: TimeZone::UTC,
+        remind_at: None,
     }
 }
 

@@ -26,6 +26,12 @@ pub struct Model {
     pub version: i64,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
+    /// RFC 5545 rule in canonical form.
+    pub recurrence: Option<String>,
+    /// IANA name.
+    pub timezone: String,
+    /// Armed in `reminders` by triggers whenever it changes (migration 7).
+    pub remind_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use adapters_postgres::testing::TestDatabase;
 use adapters_postgres::{SeaChangeLog, Wake};
 use domain::list::ListRepository;
-use domain::sync::{ChangeLog, ChangePage, Cursor, CursorError, Entry, SyncError};
+use domain::sync::{ChangeLog, ChangePage, Cursor, CursorError, Entry, Reading, SyncError};
 use domain::task::{Completion, TaskId, TaskRepository};
 use domain::user::UserId;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use time::Duration;
 
+use crate::Written;
 use crate::{NOW, new_task};
 
 adapters_postgres::on_both_backends!(
@@ -59,7 +60,10 @@ impl Fixture {
     }
 
     async fn read(&self, from: Cursor) -> ChangePage {
-        self.log.read(&alice(), Some(from), 1000).await.unwrap()
+        self.log
+            .read(&alice(), Some(from), 1000, Reading::Changes)
+            .await
+            .unwrap()
     }
 }
 
@@ -72,6 +76,7 @@ fn described(page: &ChangePage) -> Vec<(&'static str, String, bool)> {
             Entry::Task(task) => ("task", task.title().as_str().to_owned(), change.created),
             Entry::DeletedList(id) => ("deleted list", id.as_uuid().to_string(), change.created),
             Entry::DeletedTask(id) => ("deleted task", id.as_uuid().to_string(), change.created),
+            Entry::Reminder(task) => ("reminder", task.title().as_str().to_owned(), change.created),
         })
         .collect()
 }
@@ -102,7 +107,8 @@ async fn every_write_and_cascade_is_recorded_in_order(db: &TestDatabase) {
         .tasks
         .set_completion(&alice(), parent.id(), Completion::Set(true), None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     let page = f.read(after_creation).await;
     let mut titles: Vec<_> = described(&page)
         .into_iter()
@@ -145,7 +151,11 @@ async fn a_snapshot_pages_lists_then_tasks_and_hands_over_to_changes(db: &TestDa
     let mut seen = Vec::new();
     let mut from = None;
     loop {
-        let page = f.log.read(&alice(), from, 3).await.unwrap();
+        let page = f
+            .log
+            .read(&alice(), from, 3, Reading::Changes)
+            .await
+            .unwrap();
         assert!(page.changes.len() <= 3);
         seen.extend(
             described(&page)
@@ -181,9 +191,14 @@ async fn changes_page_in_the_order_of_each_entitys_last_change(db: &TestDatabase
         .tasks
         .set_completion(&alice(), first.id(), Completion::Toggle, None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
 
-    let page = f.log.read(&alice(), Some(start), 2).await.unwrap();
+    let page = f
+        .log
+        .read(&alice(), Some(start), 2, Reading::Changes)
+        .await
+        .unwrap();
     assert_eq!(
         described(&page),
         [
@@ -192,7 +207,11 @@ async fn changes_page_in_the_order_of_each_entitys_last_change(db: &TestDatabase
         ]
     );
     assert!(page.has_more);
-    let page = f.log.read(&alice(), Some(page.cursor), 2).await.unwrap();
+    let page = f
+        .log
+        .read(&alice(), Some(page.cursor), 2, Reading::Changes)
+        .await
+        .unwrap();
     // Created before the cursor, completed after: as it is now, not new to the reader.
     assert_eq!(described(&page), [("task", "first".into(), false)]);
     assert!(!page.has_more);
@@ -208,18 +227,22 @@ async fn cursors_not_handed_out_or_purged_are_refused(db: &TestDatabase) {
     f.task("old", None, None).await;
     let ahead = Cursor::After(f.log.head(&alice()).await.unwrap() + 1);
     assert!(matches!(
-        f.log.read(&alice(), Some(ahead), 10).await,
+        f.log
+            .read(&alice(), Some(ahead), 10, Reading::Changes)
+            .await,
         Err(SyncError::Cursor(CursorError::Unknown))
     ));
     // A user who never wrote has no history past 0.
     let stranger = UserId::parse("stranger").unwrap();
     assert!(matches!(
-        f.log.read(&stranger, Some(Cursor::After(1)), 10).await,
+        f.log
+            .read(&stranger, Some(Cursor::After(1)), 10, Reading::Changes)
+            .await,
         Err(SyncError::Cursor(CursorError::Unknown))
     ));
     assert!(
         f.log
-            .read(&stranger, Some(Cursor::After(0)), 10)
+            .read(&stranger, Some(Cursor::After(0)), 10, Reading::Changes)
             .await
             .is_ok()
     );
@@ -237,7 +260,9 @@ async fn cursors_not_handed_out_or_purged_are_refused(db: &TestDatabase) {
     assert_eq!(f.log.purge(later).await.unwrap(), 1);
     for cursor in [start, before_deletion] {
         assert!(matches!(
-            f.log.read(&alice(), Some(cursor), 10).await,
+            f.log
+                .read(&alice(), Some(cursor), 10, Reading::Changes)
+                .await,
             Err(SyncError::Cursor(CursorError::Expired))
         ));
     }
@@ -284,7 +309,7 @@ async fn a_write_waits_for_the_owners_lock(db: &TestDatabase) {
         "the toggle did not wait for the lock"
     );
     holder.commit().await.unwrap();
-    assert!(toggle.await.unwrap().unwrap().completed());
+    assert!(toggle.await.unwrap().unwrap().task().completed());
 }
 
 async fn commits_wake_the_owners_followers(db: &TestDatabase) {
@@ -295,7 +320,8 @@ async fn commits_wake_the_owners_followers(db: &TestDatabase) {
         .tasks
         .set_completion(&alice(), task.id(), Completion::Toggle, None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     for _ in 0..2 {
         assert_eq!(wakes.recv().await.unwrap(), Wake::Owner("alice".into()));
     }
@@ -324,7 +350,8 @@ async fn a_reader_following_concurrent_writers_misses_nothing(db: &TestDatabase)
                         .tasks
                         .set_completion(&alice(), task.id(), Completion::Toggle, None, NOW)
                         .await
-                        .unwrap();
+                        .unwrap()
+                        .task();
                     written.push(task);
                 }
                 written
@@ -340,7 +367,11 @@ async fn a_reader_following_concurrent_writers_misses_nothing(db: &TestDatabase)
                 // Read whether the writers are done before reading: a read that starts after
                 // they are must see everything.
                 let finished = done.load(Ordering::SeqCst);
-                let page = f.log.read(&alice(), Some(cursor), 7).await.unwrap();
+                let page = f
+                    .log
+                    .read(&alice(), Some(cursor), 7, Reading::Changes)
+                    .await
+                    .unwrap();
                 for change in &page.changes {
                     if let Entry::Task(task) = &change.entry {
                         seen.insert(task.id(), task.version().get());
@@ -379,7 +410,8 @@ async fn the_history_survives_numbering_migrated_down_and_up(db: &TestDatabase) 
         .tasks
         .set_completion(&alice(), kept.id(), Completion::Toggle, None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     f.task("new", None, None).await;
     let doomed = f.task("doomed", None, None).await;
     f.repos
@@ -392,8 +424,10 @@ async fn the_history_survives_numbering_migrated_down_and_up(db: &TestDatabase) 
         described(&f.read(middle).await),
     ];
 
-    // Back to the log of every change (migration 5), and forward to numbered rows again.
+    // Back to the log of every change (migration 5, below recurrence's), and forward to
+    // numbered rows again.
     let store = db.store();
+    store.migrate_down().await.unwrap();
     store.migrate_down().await.unwrap();
     store.migrate_up().await.unwrap();
 

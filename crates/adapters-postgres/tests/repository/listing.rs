@@ -10,6 +10,7 @@ use domain::validation::Vocabulary;
 use time::Duration;
 use time::macros::datetime;
 
+use crate::Written;
 use crate::{NOW, Repos, new_task};
 
 adapters_postgres::on_both_backends!(
@@ -186,7 +187,7 @@ async fn tag_filters_follow_updates_that_change_the_tags_and_those_that_keep_the
         .await;
     let update = |read: &Task, patch: TaskPatch| {
         let mut task = read.clone();
-        task.apply(patch, NOW);
+        task.apply(patch, NOW).expect("a valid patch");
         task
     };
 
@@ -437,7 +438,8 @@ async fn stats_agree_with_the_domains_definition(db: &TestDatabase) {
         .tasks
         .set_completion(&alice(), tasks[3].id(), Completion::Toggle, None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     tasks[3] = toggled;
 
     let stats = repos.tasks.stats(&alice(), None, NOW).await.unwrap();

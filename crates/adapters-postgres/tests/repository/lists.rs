@@ -14,6 +14,7 @@ use domain::task::{
 use domain::user::UserId;
 use time::Duration;
 
+use crate::Written;
 use crate::{NOW, Repos, new_task, user};
 
 adapters_postgres::on_both_backends!(
@@ -77,7 +78,7 @@ impl Fixture {
         let mut new = new_task(title);
         new.list = Some(list);
         new.parent = parent;
-        let task = Task::create(TaskId::generate(), alice(), new, NOW);
+        let task = Task::create(TaskId::generate(), alice(), new, NOW).expect("a valid task");
         self.repos.tasks.insert(&task).await.unwrap()
     }
 
@@ -225,7 +226,8 @@ async fn a_subtask_joins_its_parents_list_and_counts_follow_every_write(db: &Tes
         .tasks
         .set_completion(&alice(), one.id(), Completion::Toggle, None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     assert_eq!(fx.get(parent.id()).await.subtasks(), counts(2, 1));
     let list = fx.lists.get(&alice(), work.id()).await.unwrap();
     assert_eq!((list.counts().tasks, list.counts().pending), (3, 2));
@@ -238,13 +240,15 @@ async fn a_subtask_joins_its_parents_list_and_counts_follow_every_write(db: &Tes
     assert_eq!(fx.get(parent.id()).await.subtasks(), counts(1, 1));
     let reopened = fx.get(one.id()).await;
     let mut pending = reopened.clone();
-    pending.apply(
-        domain::task::TaskPatch {
-            completed: Some(false),
-            ..Default::default()
-        },
-        NOW,
-    );
+    pending
+        .apply(
+            domain::task::TaskPatch {
+                completed: Some(false),
+                ..Default::default()
+            },
+            NOW,
+        )
+        .expect("a valid patch");
     fx.repos.tasks.update(&reopened, &pending).await.unwrap();
     assert_eq!(fx.get(parent.id()).await.subtasks(), counts(1, 0));
     assert_eq!(
@@ -266,14 +270,16 @@ async fn completing_a_parent_completes_its_pending_subtasks_with_its_completed_a
         .tasks
         .set_completion(&alice(), one.id(), Completion::Set(true), None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
 
     let done = fx
         .repos
         .tasks
         .set_completion(&alice(), parent.id(), Completion::Toggle, None, later)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
 
     assert_eq!(
         done.subtasks(),
@@ -295,7 +301,8 @@ async fn completing_a_parent_completes_its_pending_subtasks_with_its_completed_a
         .tasks
         .set_completion(&alice(), parent.id(), Completion::Toggle, None, later)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     assert!(fx.get(two.id()).await.completed());
 }
 
@@ -317,7 +324,8 @@ async fn clearing_completed_counts_subtasks_and_recounts_parents(db: &TestDataba
             .tasks
             .set_completion(&alice(), id, Completion::Set(true), None, NOW)
             .await
-            .unwrap();
+            .unwrap()
+            .task();
     }
     // Completing the parent completes its child: mark it completed, then reopen the child so
     // that a completed parent with a pending child is cleared too.
@@ -325,7 +333,8 @@ async fn clearing_completed_counts_subtasks_and_recounts_parents(db: &TestDataba
         .tasks
         .set_completion(&alice(), done.id(), Completion::Set(true), None, NOW)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
 
     let deleted = fx
         .repos
@@ -358,13 +367,13 @@ async fn a_parent_must_be_a_top_level_task_of_the_owner(db: &TestDatabase) {
     };
     let mut grandchild = new_task("grandchild");
     grandchild.parent = Some(child.id());
-    let task = Task::create(TaskId::generate(), alice(), grandchild, NOW);
+    let task = Task::create(TaskId::generate(), alice(), grandchild, NOW).expect("a valid task");
     assert_eq!(rule(fx.repos.tasks.insert(&task).await), "parent_id");
 
     let bobs = fx.list("bob", "Bob's").await;
     let mut foreign = new_task("in bob's list");
     foreign.list = Some(Some(bobs.id()));
-    let task = Task::create(TaskId::generate(), alice(), foreign, NOW);
+    let task = Task::create(TaskId::generate(), alice(), foreign, NOW).expect("a valid task");
     assert_eq!(rule(fx.repos.tasks.insert(&task).await), "list_id");
 
     let other = fx.task("other", None, None).await;

@@ -5,6 +5,7 @@ mod changes;
 mod idempotency;
 mod listing;
 mod lists;
+mod reminders;
 mod schema;
 mod tasks;
 mod users;
@@ -50,7 +51,23 @@ impl Repos {
     async fn add(&self, owner: &str, new: NewTask, at: OffsetDateTime) -> Task {
         let owner = user(owner);
         self.users.ensure(&owner, at).await.unwrap();
-        let task = Task::create(TaskId::generate(), owner.id().clone(), new, at);
+        let task =
+            Task::create(TaskId::generate(), owner.id().clone(), new, at).expect("a valid task");
         self.tasks.insert(&task).await.unwrap()
+    }
+}
+
+/// The task a completion change wrote: the tasks of these tests do not repeat, except where a
+/// test says so.
+trait Written {
+    fn task(self) -> domain::task::Task;
+}
+
+impl Written for domain::task::CompletionWrite {
+    fn task(self) -> domain::task::Task {
+        match self {
+            Self::Done(task) => task,
+            Self::Recurring => panic!("a recurring task was left to the domain"),
+        }
     }
 }

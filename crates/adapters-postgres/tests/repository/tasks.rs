@@ -11,6 +11,7 @@ use domain::task::{
 use domain::user::UserId;
 use time::Duration;
 
+use crate::Written;
 use crate::{NOW, Repos, new_task};
 
 adapters_postgres::on_both_backends!(
@@ -68,13 +69,15 @@ async fn another_users_task_is_not_found(db: &TestDatabase) {
         ..record_of(&task)
     });
     let mut stolen = bobs_view.clone();
-    stolen.apply(
-        TaskPatch {
-            title: Some(TaskTitle::parse("mine now").unwrap()),
-            ..TaskPatch::default()
-        },
-        NOW,
-    );
+    stolen
+        .apply(
+            TaskPatch {
+                title: Some(TaskTitle::parse("mine now").unwrap()),
+                ..TaskPatch::default()
+            },
+            NOW,
+        )
+        .expect("a valid patch");
     assert!(matches!(
         repos.tasks.update(&bobs_view, &stolen).await,
         Err(RepoError::NotFound)
@@ -99,6 +102,9 @@ fn record_of(task: &domain::task::Task) -> domain::task::TaskRecord {
         parent: task.parent(),
         position: task.position().clone(),
         subtasks: task.subtasks(),
+        recurrence: task.recurrence().cloned(),
+        timezone: task.timezone(),
+        remind_at: task.remind_at(),
         version: task.version(),
         created_at: task.created_at(),
         updated_at: task.updated_at(),
@@ -116,7 +122,8 @@ async fn update_is_guarded_by_the_version(db: &TestDatabase) {
             ..TaskPatch::default()
         },
         NOW + Duration::minutes(1),
-    );
+    )
+    .expect("a valid patch");
 
     let misread = domain::task::Task::restore(domain::task::TaskRecord {
         version: Version::new(5).unwrap(),
@@ -147,7 +154,8 @@ async fn of_two_updates_from_the_same_version_exactly_one_wins(db: &TestDatabase
                     ..TaskPatch::default()
                 },
                 NOW,
-            );
+            )
+            .expect("a valid patch");
             repos.tasks.update(&read, &mine).await
         })
     });
@@ -201,7 +209,8 @@ async fn toggling_sets_and_clears_completed_at_and_bumps_the_version(db: &TestDa
         .tasks
         .set_completion(task.owner(), task.id(), Completion::Toggle, None, later)
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     assert!(done.completed());
     assert_eq!(done.completed_at(), Some(later));
     assert_eq!(done.version(), Version::new(2).unwrap());
@@ -229,7 +238,8 @@ async fn toggling_sets_and_clears_completed_at_and_bumps_the_version(db: &TestDa
             later,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     assert!(!reopened.completed());
     assert_eq!(reopened.completed_at(), None);
     assert_eq!(reopened.version(), Version::new(3).unwrap());
@@ -249,7 +259,8 @@ async fn setting_completion_to_the_current_state_changes_nothing(db: &TestDataba
             NOW + Duration::hours(1),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .task();
 
     assert_eq!(same, task);
     let done = repos
@@ -262,7 +273,8 @@ async fn setting_completion_to_the_current_state_changes_nothing(db: &TestDataba
             NOW + Duration::hours(1),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .task();
     assert_eq!(done.completed_at(), Some(NOW + Duration::hours(1)));
 }
 

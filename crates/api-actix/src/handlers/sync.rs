@@ -176,7 +176,7 @@ impl Follow {
             // Seen before reading: a wake-up during the read is not lost.
             let seen = *self.ticket.woken.borrow_and_update();
             let (sync, owner, from) = (&self.state.sync, &self.owner, self.cursor);
-            let read = async || sync.changes(owner, Some(from), EVENTS_PER_READ).await;
+            let read = async || sync.events(owner, from, EVENTS_PER_READ).await;
             let page = if std::mem::take(&mut quiet) {
                 read().await.map(Arc::new)
             } else {
@@ -219,6 +219,7 @@ fn event(change: &Change) -> sse::Event {
         Entry::List(list) => (format!("list.{verb}"), json(&ListResponse::from(list))),
         Entry::DeletedTask(id) => ("task.deleted".into(), gone(*id.as_uuid())),
         Entry::DeletedList(id) => ("list.deleted".into(), gone(*id.as_uuid())),
+        Entry::Reminder(task) => ("reminder".into(), json(&TaskResponse::from(task))),
     };
     sse::Data::new(data)
         .event(name)
@@ -248,7 +249,8 @@ mod tests {
     fn every_event_sent_is_named_in_the_document() {
         let owner = UserId::parse("alice").unwrap();
         let now = time::OffsetDateTime::UNIX_EPOCH;
-        let task = Task::create(TaskId::generate(), owner.clone(), new_task("t"), now);
+        let task = Task::create(TaskId::generate(), owner.clone(), new_task("t"), now)
+            .expect("a valid task");
         let new = NewList {
             name: ListName::parse("l").unwrap(),
             color: None,
@@ -259,6 +261,7 @@ mod tests {
             Entry::List(list.clone()),
             Entry::DeletedTask(task.id()),
             Entry::DeletedList(list.id()),
+            Entry::Reminder(task.clone()),
         ];
         for entry in entries {
             for created in [true, false] {

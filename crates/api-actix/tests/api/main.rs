@@ -13,6 +13,7 @@ mod listing;
 mod lists;
 mod operations;
 mod outage;
+mod recurrence;
 mod sync;
 mod tasks;
 

@@ -8,5 +8,5 @@ mod service;
 pub use cursor::{Cursor, CursorError, SnapshotKey};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockChangeLog;
-pub use ports::{Change, ChangeLog, ChangePage, Entry, SyncError};
+pub use ports::{Change, ChangeLog, ChangePage, Entry, Reading, SyncError};
 pub use service::{HISTORY_KEPT, PageSize, SyncService};

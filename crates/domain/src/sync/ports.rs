@@ -19,9 +19,20 @@ pub enum Entry {
     DeletedList(ListId),
     /// A task deleted (its list's or its parent's deletion included).
     DeletedTask(TaskId),
+    /// A task's reminder fired (the task as it is now); read only by [`Reading::Events`].
+    Reminder(Task),
 }
 
-/// One entity changed since a cursor, however many times.
+/// What a read of the history is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// `/changes`: the entities changed. A reminder is not a change of its task.
+    Changes,
+    /// The event stream: the changes and the reminders fired, in the order they happened.
+    Events,
+}
+
+/// One entity changed since a cursor, however many times; or one reminder fired.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     /// The number of its last change: a cursor that resumes right after it. In a snapshot,
@@ -59,7 +70,8 @@ pub enum SyncError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait ChangeLog: Send + Sync + 'static {
-    /// At most `limit` entities: from `from` on, or (without) a snapshot of all the owner has.
+    /// At most `limit` entries: from `from` on (with the reminders fired, for
+    /// [`Reading::Events`]), or (without) a snapshot of all the owner has.
     ///
     /// # Errors
     /// `Cursor` when `from` is not one of the owner's or is older than the history kept;
@@ -69,6 +81,7 @@ pub trait ChangeLog: Send + Sync + 'static {
         owner: &UserId,
         from: Option<Cursor>,
         limit: u32,
+        reading: Reading,
     ) -> Result<ChangePage, SyncError>;
 
     /// The number of the owner's last change (0 before any): where a live follower starts.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cursor::Cursor;
-use super::ports::{ChangeLog, ChangePage, SyncError};
+use super::ports::{ChangeLog, ChangePage, Reading, SyncError};
 use crate::repo::RepoError;
 use crate::user::UserId;
 use crate::validation::FieldError;
@@ -75,7 +75,24 @@ impl SyncService {
         since: Option<Cursor>,
         size: PageSize,
     ) -> Result<ChangePage, SyncError> {
-        self.log.read(owner, since, size.get()).await
+        self.log
+            .read(owner, since, size.get(), Reading::Changes)
+            .await
+    }
+
+    /// A page of the owner's events after `since`: the changes and the reminders fired.
+    ///
+    /// # Errors
+    /// As [`SyncService::changes`].
+    pub async fn events(
+        &self,
+        owner: &UserId,
+        since: Cursor,
+        size: PageSize,
+    ) -> Result<ChangePage, SyncError> {
+        self.log
+            .read(owner, Some(since), size.get(), Reading::Events)
+            .await
     }
 
     /// Where a live follower of the owner's changes starts: after the last one.
@@ -132,8 +149,13 @@ mod tests {
     async fn changes_are_read_from_the_cursor_with_the_page_size() {
         let mut log = MockChangeLog::new();
         log.expect_read()
-            .with(eq(owner()), eq(Some(Cursor::After(41))), eq(20))
-            .return_once(|_, _, _| {
+            .with(
+                eq(owner()),
+                eq(Some(Cursor::After(41))),
+                eq(20),
+                eq(Reading::Changes),
+            )
+            .return_once(|_, _, _, _| {
                 Ok(ChangePage {
                     changes: Vec::new(),
                     cursor: Cursor::After(41),

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::placement::SubtaskCounts;
+use super::recurrence::{Recurrence, TimeZone};
 use crate::clock::truncate_to_millis;
 use crate::list::ListId;
 use crate::position::Position;
@@ -217,20 +218,43 @@ impl DueDate {
 
     /// An RFC 3339 timestamp such as `2026-01-08T10:15:30.123Z`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-            .map(Self::new)
-            .map_err(|_| {
-                FieldError::new(
-                    "due_date",
-                    "must be an RFC 3339 timestamp such as 2026-01-08T10:15:30Z",
-                )
-            })
+        parse_timestamp(raw, "due_date").map(Self::new)
     }
 
     /// The instant.
     pub fn at(self) -> OffsetDateTime {
         self.0
     }
+}
+
+/// When to remind the user of a task, held as a [`DueDate`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RemindAt(OffsetDateTime);
+
+impl RemindAt {
+    /// Any instant; it is converted to UTC and truncated to milliseconds.
+    pub fn new(at: OffsetDateTime) -> Self {
+        Self(truncate_to_millis(at))
+    }
+
+    /// An RFC 3339 timestamp.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        parse_timestamp(raw, "remind_at").map(Self::new)
+    }
+
+    /// The instant.
+    pub fn at(self) -> OffsetDateTime {
+        self.0
+    }
+}
+
+fn parse_timestamp(raw: &str, field: &str) -> Result<OffsetDateTime, FieldError> {
+    OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).map_err(|_| {
+        FieldError::new(
+            field,
+            "must be an RFC 3339 timestamp such as 2026-01-08T10:15:30Z",
+        )
+    })
 }
 
 /// A task's version: 1 when created, one more with each change. It is the task's `ETag`.
@@ -277,6 +301,12 @@ pub struct NewTask {
     pub list: Option<Option<ListId>>,
     /// The parent, for a subtask.
     pub parent: Option<TaskId>,
+    /// How it repeats, if it does.
+    pub recurrence: Option<Recurrence>,
+    /// The zone whose wall clock the recurrence keeps; UTC unless given.
+    pub timezone: TimeZone,
+    /// When to remind the user, if at all.
+    pub remind_at: Option<RemindAt>,
 }
 
 /// A partial update: `None` keeps a field, `Some` sets it; for nullable fields `Some(None)`
@@ -295,6 +325,24 @@ pub struct TaskPatch {
     pub tags: Option<Tags>,
     /// New due date, or `Some(None)` to clear it.
     pub due_date: Option<Option<DueDate>>,
+    /// New recurrence rule, or `Some(None)` to stop repeating.
+    pub recurrence: Option<Option<Recurrence>>,
+    /// New time zone.
+    pub timezone: Option<TimeZone>,
+    /// New reminder time, or `Some(None)` to drop the reminder.
+    pub remind_at: Option<Option<RemindAt>>,
+}
+
+/// What [`Task::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Nothing changed.
+    Unchanged,
+    /// The task changed.
+    Changed,
+    /// A recurring task was completed and moved to its next occurrence instead: its completed
+    /// subtasks are to be reopened with it.
+    Advanced,
 }
 
 /// A change of completion state, done atomically by the repository.
@@ -345,6 +393,12 @@ pub struct TaskRecord {
     pub position: Position,
     /// Its subtasks, as counted when it was read.
     pub subtasks: SubtaskCounts,
+    /// How it repeats.
+    pub recurrence: Option<Recurrence>,
+    /// The zone of its recurrence.
+    pub timezone: TimeZone,
+    /// When to remind the user.
+    pub remind_at: Option<RemindAt>,
     /// Version.
     pub version: Version,
     /// Creation time.
@@ -362,8 +416,16 @@ impl Task {
     /// A new task owned by `owner`, created at `now`, in the list asked for (the service
     /// resolves a subtask's list first). The repository gives it its position (last among its
     /// siblings) when storing it.
-    pub fn create(id: TaskId, owner: UserId, new: NewTask, now: OffsetDateTime) -> Self {
-        Self(TaskRecord {
+    ///
+    /// # Errors
+    /// When it repeats without a due date.
+    pub fn create(
+        id: TaskId,
+        owner: UserId,
+        new: NewTask,
+        now: OffsetDateTime,
+    ) -> Result<Self, FieldError> {
+        let task = Self(TaskRecord {
             id,
             owner,
             title: new.title,
@@ -377,10 +439,15 @@ impl Task {
             parent: new.parent,
             position: Position::first(),
             subtasks: SubtaskCounts::default(),
+            recurrence: new.recurrence,
+            timezone: new.timezone,
+            remind_at: new.remind_at,
             version: Version::INITIAL,
             created_at: now,
             updated_at: now,
-        })
+        });
+        task.check_repeats(false)?;
+        Ok(task)
     }
 
     /// A task as stored; a `completed_at` on a pending task is dropped.
@@ -398,9 +465,13 @@ impl Task {
         self
     }
 
-    /// Applies every field the patch carries. Returns whether anything changed; only then do
-    /// `version` and `updated_at` move.
-    pub fn apply(&mut self, patch: TaskPatch, now: OffsetDateTime) -> bool {
+    /// Applies every field the patch carries, then its completion: completing a recurring
+    /// task that has a further occurrence moves it there instead ([`Applied::Advanced`]).
+    /// Only when something changed do `version` and `updated_at` move.
+    ///
+    /// # Errors
+    /// When the task would repeat without a due date; nothing is changed then.
+    pub fn apply(&mut self, patch: TaskPatch, now: OffsetDateTime) -> Result<Applied, FieldError> {
         let before = self.0.clone();
         let t = &mut self.0;
         if let Some(title) = patch.title {
@@ -415,28 +486,76 @@ impl Task {
         if let Some(tags) = patch.tags {
             t.tags = tags;
         }
+        let clears_due_date = patch.due_date == Some(None);
         if let Some(due_date) = patch.due_date {
             t.due_date = due_date;
         }
-        if let Some(completed) = patch.completed {
-            self.complete(Completion::Set(completed), now);
+        if let Some(recurrence) = patch.recurrence {
+            t.recurrence = recurrence;
         }
-        let changed = self.0 != before;
-        if changed {
-            self.0.version = before.version.next();
-            self.0.updated_at = now;
+        if let Some(timezone) = patch.timezone {
+            t.timezone = timezone;
         }
-        changed
+        if let Some(remind_at) = patch.remind_at {
+            t.remind_at = remind_at;
+        }
+        if let Err(error) = self.check_repeats(clears_due_date) {
+            self.0 = before;
+            return Err(error);
+        }
+        let advanced = patch
+            .completed
+            .is_some_and(|completed| self.complete(Completion::Set(completed), now));
+        if self.0 == before {
+            return Ok(Applied::Unchanged);
+        }
+        self.0.version = before.version.next();
+        self.0.updated_at = now;
+        Ok(if advanced {
+            Applied::Advanced
+        } else {
+            Applied::Changed
+        })
+    }
+
+    /// A recurring task needs a due date: its series starts there. `clearing` says the
+    /// request cleared the due date, which is then the field at fault.
+    fn check_repeats(&self, clearing: bool) -> Result<(), FieldError> {
+        if self.0.recurrence.is_none() || self.0.due_date.is_some() {
+            Ok(())
+        } else if clearing {
+            Err(FieldError::new(
+                "due_date",
+                "cannot be cleared while the task repeats: clear recurrence in the same update",
+            ))
+        } else {
+            Err(FieldError::new("recurrence", "needs a due_date"))
+        }
     }
 
     /// Changes the completion state the way the repository does atomically: `completed_at` is
-    /// set when the task becomes done and cleared when it becomes pending.
-    fn complete(&mut self, change: Completion, now: OffsetDateTime) {
+    /// set when the task becomes done and cleared when it becomes pending. A recurring task
+    /// being completed moves to its next occurrence instead, if its series has one: its due
+    /// date, its reminder by as much, and its rule's `COUNT` to what is left. Returns whether
+    /// it did.
+    fn complete(&mut self, change: Completion, now: OffsetDateTime) -> bool {
         let completed = change.apply_to(self.0.completed);
+        if completed
+            && !self.0.completed
+            && let Some((rule, due)) = self.0.recurrence.as_ref().zip(self.0.due_date)
+            && let Some(next) = rule.next_after(due, self.0.timezone, now)
+        {
+            let moved = next.due.at() - due.at();
+            self.0.remind_at = self.0.remind_at.map(|at| RemindAt::new(at.at() + moved));
+            self.0.due_date = Some(next.due);
+            self.0.recurrence = Some(next.rule);
+            return true;
+        }
         if completed != self.0.completed {
             self.0.completed = completed;
             self.0.completed_at = completed.then_some(now);
         }
+        false
     }
 
     /// Pending with a due date before `now`.
@@ -495,6 +614,18 @@ impl Task {
     /// Its subtasks, as counted when read.
     pub fn subtasks(&self) -> SubtaskCounts {
         self.0.subtasks
+    }
+    /// How it repeats.
+    pub fn recurrence(&self) -> Option<&Recurrence> {
+        self.0.recurrence.as_ref()
+    }
+    /// The zone of its recurrence.
+    pub fn timezone(&self) -> TimeZone {
+        self.0.timezone
+    }
+    /// When to remind the user.
+    pub fn remind_at(&self) -> Option<RemindAt> {
+        self.0.remind_at
     }
     /// Version (the `ETag`).
     pub fn version(&self) -> Version {

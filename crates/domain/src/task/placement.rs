@@ -161,6 +161,7 @@ mod tests {
             new,
             datetime!(2026-11-26 10:00 UTC),
         )
+        .expect("a valid task")
     }
 
     #[expect(

@@ -13,6 +13,19 @@ use super::query::{ListFilter, TaskPage, TaskQuery, TaskStats};
 use crate::repo::RepoError;
 use crate::user::UserId;
 
+/// What [`TaskRepository::set_completion`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "returned once and unpacked at once, never kept: a box would only add an allocation"
+)]
+pub enum CompletionWrite {
+    /// The task as it is now.
+    Done(Task),
+    /// Nothing: the task repeats, and its completion goes through `update` or `advance`.
+    Recurring,
+}
+
 /// Where tasks are kept.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
@@ -43,6 +56,14 @@ pub trait TaskRepository: Send + Sync + 'static {
     /// version; `Unavailable` when unreachable.
     async fn update(&self, previous: &Task, task: &Task) -> Result<Task, RepoError>;
 
+    /// As `update`, for a recurring task moved to its next occurrence (`task`,
+    /// [`Applied::Advanced`](super::Applied::Advanced)): its completed subtasks are reopened
+    /// with it, so that its checklist starts afresh.
+    ///
+    /// # Errors
+    /// As `update`.
+    async fn advance(&self, previous: &Task, task: &Task) -> Result<Task, RepoError>;
+
     /// Deletes the task and its subtasks, if `expected` is `None` or the stored version.
     ///
     /// # Errors
@@ -56,7 +77,8 @@ pub trait TaskRepository: Send + Sync + 'static {
 
     /// Changes the completion state atomically (the new state computed from the stored one),
     /// so that concurrent toggles never lose one; bumps the version only if the state changed.
-    /// Subtasks and counts follow as in `update`.
+    /// Subtasks and counts follow as in `update`. A recurring task is left as it is
+    /// ([`CompletionWrite::Recurring`]): what completing it does is the domain's to decide.
     ///
     /// # Errors
     /// `NotFound`, `VersionMismatch` as for `update`; `Unavailable` when unreachable.
@@ -67,7 +89,7 @@ pub trait TaskRepository: Send + Sync + 'static {
         change: Completion,
         expected: Option<Version>,
         now: OffsetDateTime,
-    ) -> Result<Task, RepoError>;
+    ) -> Result<CompletionWrite, RepoError>;
 
     /// One page of the owner's tasks matching the query, and the number of matches.
     ///

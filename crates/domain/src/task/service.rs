@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::error::TaskError;
-use super::model::{Completion, NewTask, Task, TaskId, TaskPatch, Version};
+use super::model::{Applied, Completion, NewTask, Task, TaskId, TaskPatch, Version};
 use super::placement::{MoveRequest, ParentFacts};
-use super::ports::TaskRepository;
+use super::ports::{CompletionWrite, TaskRepository};
 use super::query::{ListFilter, ParentFilter, TaskPage, TaskQuery, TaskStats};
 use crate::clock::Clock;
 use crate::idempotency::{
@@ -97,7 +97,8 @@ impl TaskService {
             facts.accepts(list, true).map_err(TaskError::Invalid)?;
             new.list = Some(list);
         }
-        let task = Task::create(TaskId::generate(), owner.clone(), new, now);
+        let task = Task::create(TaskId::generate(), owner.clone(), new, now)
+            .map_err(TaskError::Invalid)?;
         Ok(self.tasks.insert(&task).await?)
     }
 
@@ -126,14 +127,31 @@ impl TaskService {
         patch: TaskPatch,
         expected: Option<Version>,
     ) -> Result<Task, TaskError> {
+        self.change(owner, id, expected, |_| patch.clone()).await
+    }
+
+    /// Reads the task, applies the patch `patch_of` makes of it and writes the result guarded
+    /// by the version read, as [`TaskService::update`] describes.
+    async fn change(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        expected: Option<Version>,
+        patch_of: impl Fn(&Task) -> TaskPatch,
+    ) -> Result<Task, TaskError> {
         optimistically(expected, async || {
             let previous = self.tasks.get(owner, id).await?;
             check_expected::<TaskError>(expected, previous.version())?;
             let mut task = previous.clone();
-            if !task.apply(patch.clone(), self.clock.now()) {
-                return Ok(Attempt::Done(task));
-            }
-            Ok(Attempt::of(self.tasks.update(&previous, &task).await)?)
+            let applied = task
+                .apply(patch_of(&previous), self.clock.now())
+                .map_err(TaskError::Invalid)?;
+            let written = match applied {
+                Applied::Unchanged => return Ok(Attempt::Done(task)),
+                Applied::Changed => self.tasks.update(&previous, &task).await,
+                Applied::Advanced => self.tasks.advance(&previous, &task).await,
+            };
+            Ok(Attempt::of(written)?)
         })
         .await
     }
@@ -178,7 +196,8 @@ impl TaskService {
         Ok(self.tasks.delete(owner, id, expected).await?)
     }
 
-    /// Toggles or sets completion atomically.
+    /// Toggles or sets completion atomically. Completing a recurring task moves it to its next
+    /// occurrence, read and written as an update.
     pub async fn set_completion(
         &self,
         owner: &UserId,
@@ -187,10 +206,20 @@ impl TaskService {
         expected: Option<Version>,
     ) -> Result<Task, TaskError> {
         let now = self.clock.now();
-        Ok(self
+        match self
             .tasks
             .set_completion(owner, id, change, expected, now)
-            .await?)
+            .await?
+        {
+            CompletionWrite::Done(task) => Ok(task),
+            CompletionWrite::Recurring => {
+                let patch_of = |task: &Task| TaskPatch {
+                    completed: Some(change.apply_to(task.completed())),
+                    ..TaskPatch::default()
+                };
+                self.change(owner, id, expected, patch_of).await
+            }
+        }
     }
 
     /// A page of the owner's tasks. A list or parent named by the query that is not the

@@ -1,6 +1,7 @@
 use time::macros::datetime;
 
 use super::*;
+use crate::task::{Recurrence, TimeZone};
 
 const NOW: OffsetDateTime = datetime!(2026-01-08 10:00 UTC);
 const LATER: OffsetDateTime = datetime!(2026-01-08 11:00 UTC);
@@ -16,6 +17,7 @@ fn task() -> Task {
         new_task(),
         NOW,
     )
+    .expect("a valid task")
 }
 
 #[test]
@@ -179,7 +181,8 @@ fn a_task_created_completed_has_completed_at() {
         completed: true,
         ..new_task()
     };
-    let task = Task::create(TaskId::generate(), UserId::parse("a").unwrap(), new, NOW);
+    let task = Task::create(TaskId::generate(), UserId::parse("a").unwrap(), new, NOW)
+        .expect("a valid task");
     assert_eq!(task.completed_at(), Some(NOW));
 }
 
@@ -191,7 +194,7 @@ fn update_sets_present_fields_and_keeps_absent_ones() {
         priority: Some(Priority::High),
         ..TaskPatch::default()
     };
-    assert!(task.apply(patch, LATER));
+    assert_eq!(task.apply(patch, LATER), Ok(Applied::Changed));
     assert_eq!(task.title().as_str(), "Buy oat milk");
     assert_eq!(task.priority(), Priority::High);
     assert_eq!(task.description(), None);
@@ -209,14 +212,16 @@ fn update_with_null_clears_a_nullable_field() {
             ..TaskPatch::default()
         },
         NOW,
-    );
+    )
+    .expect("a valid patch");
     task.apply(
         TaskPatch {
             due_date: Some(None),
             ..TaskPatch::default()
         },
         LATER,
-    );
+    )
+    .expect("a valid patch");
     assert_eq!(task.due_date(), None);
 }
 
@@ -227,7 +232,7 @@ fn update_that_changes_nothing_keeps_version_and_updated_at() {
         title: Some(TaskTitle::parse("Buy milk").unwrap()),
         ..TaskPatch::default()
     };
-    assert!(!task.apply(same_title, LATER));
+    assert_eq!(task.apply(same_title, LATER), Ok(Applied::Unchanged));
     assert_eq!(task.version(), Version::INITIAL);
     assert_eq!(task.updated_at(), NOW);
 }
@@ -241,7 +246,8 @@ fn completing_sets_completed_at_and_reopening_clears_it() {
             ..TaskPatch::default()
         },
         LATER,
-    );
+    )
+    .expect("a valid patch");
     assert_eq!(task.completed_at(), Some(LATER));
     task.complete(Completion::Toggle, LATER);
     assert!(!task.completed());
@@ -272,9 +278,62 @@ fn overdue_means_pending_with_a_past_due_date() {
             ..TaskPatch::default()
         },
         NOW,
-    );
+    )
+    .expect("a valid patch");
     assert!(task.is_overdue(LATER));
     assert!(!task.is_overdue(NOW));
     task.complete(Completion::Set(true), LATER);
     assert!(!task.is_overdue(LATER));
+}
+
+#[test]
+fn a_recurring_task_needs_a_due_date() {
+    let new = NewTask {
+        recurrence: Some(Recurrence::parse("FREQ=DAILY").unwrap()),
+        ..new_task()
+    };
+    let error = Task::create(TaskId::generate(), UserId::parse("a").unwrap(), new, NOW)
+        .expect_err("no due date");
+    assert_eq!(error.field(), "recurrence");
+
+    let mut task = task();
+    let repeat = TaskPatch {
+        recurrence: Some(Some(Recurrence::parse("FREQ=DAILY").unwrap())),
+        ..TaskPatch::default()
+    };
+    assert_eq!(task.apply(repeat, LATER).unwrap_err().field(), "recurrence");
+    assert_eq!(
+        task.version(),
+        Version::INITIAL,
+        "a refused patch changes nothing"
+    );
+}
+
+#[test]
+fn completing_a_recurring_task_moves_due_date_and_reminder_by_the_same_amount() {
+    let mut task = task();
+    let weekly = TaskPatch {
+        due_date: Some(Some(DueDate::new(datetime!(2026-01-08 09:00 UTC)))),
+        remind_at: Some(Some(RemindAt::new(datetime!(2026-01-07 18:30 UTC)))),
+        recurrence: Some(Some(Recurrence::parse("FREQ=WEEKLY").unwrap())),
+        timezone: Some(TimeZone::parse("Europe/Berlin").unwrap()),
+        ..TaskPatch::default()
+    };
+    assert_eq!(task.apply(weekly, NOW), Ok(Applied::Changed));
+    let complete = TaskPatch {
+        completed: Some(true),
+        ..TaskPatch::default()
+    };
+    assert_eq!(task.apply(complete, LATER), Ok(Applied::Advanced));
+    assert!(!task.completed());
+    assert_eq!(task.completed_at(), None);
+    assert_eq!(
+        task.due_date().unwrap().at(),
+        datetime!(2026-01-15 09:00 UTC)
+    );
+    assert_eq!(
+        task.remind_at().unwrap().at(),
+        datetime!(2026-01-14 18:30 UTC)
+    );
+    assert_eq!(task.version(), Version::INITIAL.next().next());
 }

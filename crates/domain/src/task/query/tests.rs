@@ -20,6 +20,7 @@ fn stats_count_pending_completed_overdue_and_priorities() {
             },
             now,
         )
+        .expect("a valid task")
     };
     let past = Some(datetime!(2026-01-01 0:00 UTC));
     let tasks = [

@@ -25,6 +25,7 @@ fn stored_task() -> Task {
         new_task("Buy milk"),
         NOW,
     )
+    .expect("a valid task")
 }
 
 /// The test's view of the shared mocks: a clock stopped at `NOW`.
@@ -191,13 +192,15 @@ async fn update_without_if_match_retries_on_the_fresh_task_after_losing_a_race()
     let task = stored_task();
     let id = task.id();
     let mut newer = task.clone();
-    newer.apply(
-        TaskPatch {
-            title: Some(TaskTitle::parse("Buy bread").unwrap()),
-            ..TaskPatch::default()
-        },
-        NOW,
-    );
+    newer
+        .apply(
+            TaskPatch {
+                title: Some(TaskTitle::parse("Buy bread").unwrap()),
+                ..TaskPatch::default()
+            },
+            NOW,
+        )
+        .expect("a valid patch");
     let mut reads = vec![newer, task];
     ports
         .tasks
@@ -311,7 +314,7 @@ async fn set_completion_is_left_to_the_repositorys_atomic_statement() {
             eq(NOW),
         )
         .times(1)
-        .return_once(move |_, _, _, _, _| Ok(task));
+        .return_once(move |_, _, _, _, _| Ok(CompletionWrite::Done(task)));
 
     ports
         .service()
@@ -571,7 +574,8 @@ async fn a_subtask_is_created_in_its_parents_list() {
     let list = crate::list::ListId::generate();
     let mut parent_new = new_task("parent");
     parent_new.list = Some(Some(list));
-    let parent = Task::create(TaskId::generate(), alice().id().clone(), parent_new, NOW);
+    let parent = Task::create(TaskId::generate(), alice().id().clone(), parent_new, NOW)
+        .expect("a valid task");
     let parent_id = parent.id();
     ports
         .tasks
@@ -666,4 +670,133 @@ async fn a_listing_of_a_list_that_is_not_the_owners_is_list_not_found() {
     let result = ports.service().list(alice().id(), &query).await;
 
     assert!(matches!(result, Err(TaskError::ListNotFound)));
+}
+
+/// A task due at `due` that repeats daily in UTC, reminded an hour before, as stored.
+fn daily_task(due: OffsetDateTime) -> Task {
+    let new = NewTask {
+        due_date: Some(crate::task::DueDate::new(due)),
+        recurrence: Some(crate::task::Recurrence::parse("FREQ=DAILY;COUNT=3").unwrap()),
+        remind_at: Some(crate::task::RemindAt::new(due - time::Duration::hours(1))),
+        ..new_task("Water the plants")
+    };
+    Task::create(TaskId::generate(), alice().id().clone(), new, NOW).expect("a valid task")
+}
+
+#[tokio::test]
+async fn completing_a_recurring_task_moves_it_to_its_next_occurrence_in_one_guarded_write() {
+    let mut ports = MockPorts::default();
+    let task = daily_task(datetime!(2026-01-08 09:00 UTC));
+    let id = task.id();
+    ports
+        .tasks
+        .expect_set_completion()
+        .return_once(|_, _, _, _, _| Ok(CompletionWrite::Recurring));
+    let stored = task.clone();
+    ports.tasks.expect_get().return_once(move |_, _| Ok(stored));
+    ports
+        .tasks
+        .expect_advance()
+        .withf(move |previous, next| {
+            previous.version() == Version::INITIAL
+                && next.version() == Version::INITIAL.next()
+                && !next.completed()
+                && next.due_date().map(crate::task::DueDate::at)
+                    == Some(datetime!(2026-01-09 09:00 UTC))
+                && next.remind_at().map(crate::task::RemindAt::at)
+                    == Some(datetime!(2026-01-09 08:00 UTC))
+                && next.recurrence().map(crate::task::Recurrence::as_str)
+                    == Some("FREQ=DAILY;COUNT=2")
+        })
+        .times(1)
+        .return_once(|_, next| Ok(next.clone()));
+
+    let next = ports
+        .service()
+        .set_completion(alice().id(), id, Completion::Toggle, None)
+        .await
+        .unwrap();
+    assert!(!next.completed());
+}
+
+#[tokio::test]
+async fn a_recurring_task_whose_series_is_spent_completes_as_any_other() {
+    let mut ports = MockPorts::default();
+    // Due yesterday, its three occurrences all passed by now.
+    let task = daily_task(NOW - time::Duration::days(5));
+    let id = task.id();
+    ports
+        .tasks
+        .expect_set_completion()
+        .return_once(|_, _, _, _, _| Ok(CompletionWrite::Recurring));
+    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    ports
+        .tasks
+        .expect_update()
+        .withf(|_, next| next.completed() && next.completed_at() == Some(NOW))
+        .times(1)
+        .return_once(|_, next| Ok(next.clone()));
+
+    let done = ports
+        .service()
+        .set_completion(alice().id(), id, Completion::Set(true), None)
+        .await
+        .unwrap();
+    assert!(done.completed());
+}
+
+#[tokio::test]
+async fn a_recurring_task_changed_meanwhile_is_refused_with_if_match() {
+    let mut ports = MockPorts::default();
+    let task = daily_task(datetime!(2026-01-08 09:00 UTC));
+    let id = task.id();
+    ports
+        .tasks
+        .expect_set_completion()
+        .return_once(|_, _, _, _, _| Ok(CompletionWrite::Recurring));
+    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    ports
+        .tasks
+        .expect_advance()
+        .return_once(|_, _| Err(RepoError::VersionMismatch));
+
+    let result = ports
+        .service()
+        .set_completion(alice().id(), id, Completion::Toggle, Some(Version::INITIAL))
+        .await;
+    assert!(matches!(result, Err(TaskError::PreconditionFailed)));
+}
+
+#[tokio::test]
+async fn clearing_the_due_date_of_a_recurring_task_is_refused_unless_recurrence_goes_too() {
+    let mut ports = MockPorts::default();
+    let task = daily_task(datetime!(2026-01-08 09:00 UTC));
+    let id = task.id();
+    let stored = task.clone();
+    ports
+        .tasks
+        .expect_get()
+        .times(2)
+        .returning(move |_, _| Ok(stored.clone()));
+    ports
+        .tasks
+        .expect_update()
+        .withf(|_, next| next.due_date().is_none() && next.recurrence().is_none())
+        .times(1)
+        .return_once(|_, next| Ok(next.clone()));
+    let service = ports.service();
+
+    let clear_due = TaskPatch {
+        due_date: Some(None),
+        ..TaskPatch::default()
+    };
+    let refused = service
+        .update(alice().id(), id, clear_due.clone(), None)
+        .await;
+    assert!(matches!(refused, Err(TaskError::Invalid(e)) if e.field() == "due_date"));
+    let both = TaskPatch {
+        recurrence: Some(None),
+        ..clear_due
+    };
+    service.update(alice().id(), id, both, None).await.unwrap();
 }
