@@ -313,8 +313,15 @@ export interface components {
              */
             parent_id?: string | null;
             priority?: components["schemas"]["Priority"] | null;
+            recurrence?: components["schemas"]["Recurrence"] | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339 timestamp: when to remind the user (at once, if already past).
+             */
+            remind_at?: string | null;
             /** @description At most 10; each trimmed, 1–32 characters; duplicates (ignoring case) dropped. */
             tags?: components["schemas"]["TagName"][] | null;
+            timezone?: components["schemas"]["TimeZone"] | null;
             /** @description Required; trimmed; 1–200 characters, no control characters. */
             title: components["schemas"]["Title"];
         };
@@ -442,6 +449,8 @@ export interface components {
             /** @description What is wrong with it. */
             message: string;
         };
+        /** @example FREQ=WEEKLY;BYDAY=MO,WE */
+        Recurrence: string;
         SearchText: string;
         /** @enum {string} */
         Sort: "created" | "updated" | "title" | "due_date" | "priority" | "position";
@@ -523,6 +532,12 @@ export interface components {
             position: string;
             /** @description `low`, `medium` or `high`. */
             priority: components["schemas"]["Priority"];
+            recurrence: components["schemas"]["Recurrence"] | null;
+            /**
+             * Format: date-time
+             * @description When the user is reminded (a `reminder` event), if at all.
+             */
+            remind_at: string | null;
             /**
              * Format: int32
              * @description Its subtasks (0 on a subtask).
@@ -530,6 +545,8 @@ export interface components {
             subtask_count: number;
             /** @description At most 10 tags. */
             tags: string[];
+            /** @description The IANA time zone whose wall clock the recurrence keeps. */
+            timezone: components["schemas"]["TimeZone"];
             /** @description 1–200 characters. */
             title: string;
             /**
@@ -540,6 +557,8 @@ export interface components {
             /** @description The owner. */
             user_id: string;
         };
+        /** @example Europe/Berlin */
+        TimeZone: string;
         Title: string;
         /** @description The body of `PATCH /lists/{list_id}`: present fields are set, `null` clears the colour. */
         UpdateListBody: {
@@ -554,13 +573,21 @@ export interface components {
             description?: components["schemas"]["Description"] | null;
             /**
              * Format: date-time
-             * @description New due date; `null` clears it.
+             * @description New due date; `null` clears it (a recurring task's only with `recurrence: null`).
              */
             due_date?: string | null;
             /** @description New priority. */
             priority?: components["schemas"]["Priority"];
+            recurrence?: components["schemas"]["Recurrence"] | null;
+            /**
+             * Format: date-time
+             * @description New reminder time (arms the reminder again); `null` drops the reminder.
+             */
+            remind_at?: string | null;
             /** @description New tags, replacing the old ones. */
             tags?: components["schemas"]["TagName"][];
+            /** @description New time zone of its recurrence. */
+            timezone?: components["schemas"]["TimeZone"];
             /** @description New title. */
             title?: components["schemas"]["Title"];
         };
