@@ -53,6 +53,11 @@ async function fetchToken() {
 const me = { params: { path: { user_id: "me" } } };
 const task = (id: string) => ({ params: { path: { user_id: "me", id } } });
 
+/** A `datetime-local` input's moment (in the page's zone) as RFC 3339, or `null` when empty. */
+function instant(input: HTMLInputElement): string | null {
+  return input.value ? new Date(input.value).toISOString() : null;
+}
+
 /** The `after` that puts `task` one place up among its siblings (drawn in `tasks`). */
 function oneUp(tasks: Task[], moved: Task): string | null {
   const siblings = tasks.filter((t) => t.parent_id === moved.parent_id);
@@ -86,6 +91,9 @@ function renderTask(shown: Task, tasks: Task[]) {
   const due = document.createElement("span");
   due.className = "due";
   due.textContent = shown.due_date ? `due ${shown.due_date.slice(0, 16).replace("T", " ")}` : "";
+  const repeats = document.createElement("span");
+  repeats.className = "repeats";
+  repeats.textContent = shown.recurrence ? `repeats ${shown.recurrence}` : "";
   const rename = document.createElement("input");
   rename.className = "rename-input";
   rename.setAttribute("aria-label", `rename ${shown.title}`);
@@ -119,7 +127,7 @@ function renderTask(shown: Task, tasks: Task[]) {
       ),
     );
   }
-  item.append(title, priority(shown), counts, due, rename, ...buttons, editor(shown));
+  item.append(title, priority(shown), counts, due, repeats, rename, ...buttons, editor(shown));
   return item;
 }
 
@@ -162,7 +170,7 @@ function editor(shown: Task) {
         body: {
           description: description.value || null,
           priority: level.value as Task["priority"],
-          due_date: due.value ? new Date(due.value).toISOString() : null,
+          due_date: instant(due),
         },
       }),
     ),
@@ -221,6 +229,13 @@ function follow() {
       source.addEventListener(`${kind}.${verb}`, () => load().catch(() => {}));
     }
   }
+  // A reminder is not a change: it is shown, and the list stays as it is.
+  source.addEventListener("reminder", (event) => {
+    const reminded: Task = JSON.parse((event as MessageEvent<string>).data);
+    const notice = document.createElement("li");
+    notice.textContent = `Reminder: ${reminded.title}`;
+    $("#reminders").append(notice);
+  });
   source.addEventListener("open", () => (document.body.dataset.following = "true"));
 }
 
@@ -263,6 +278,8 @@ $("#new-task").addEventListener("submit", async (event) => {
   const form = event.target as HTMLFormElement;
   const title = form.elements.namedItem("title") as HTMLInputElement;
   const due = form.elements.namedItem("due") as HTMLInputElement;
+  const repeats = form.elements.namedItem("repeats") as HTMLSelectElement;
+  const remind = form.elements.namedItem("remind") as HTMLInputElement;
   try {
     await call(() =>
       unwrap(
@@ -271,13 +288,19 @@ $("#new-task").addEventListener("submit", async (event) => {
           body: {
             title: title.value,
             list_id: current === "inbox" ? null : current,
-            due_date: due.value ? new Date(due.value).toISOString() : null,
+            due_date: instant(due),
+            recurrence: repeats.value || null,
+            // The zone whose wall clock a repeating task keeps: the browser's.
+            timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+            remind_at: instant(remind),
           },
         }),
       ),
     );
     title.value = "";
     due.value = "";
+    repeats.value = "";
+    remind.value = "";
     await load();
   } catch {
     // the detail is on the page

@@ -206,6 +206,36 @@ test("lists, a subtask and a reorder through the move route", async () => {
   assert.deepEqual(await titles(page), [], "the inbox holds none of Work's tasks");
 });
 
+/** A `datetime-local` value `minutes` from now, in the page's (and this process's) zone. */
+function localInput(minutes) {
+  const at = new Date(Date.now() + minutes * 60_000 - new Date().getTimezoneOffset() * 60_000);
+  return at.toISOString().slice(0, 16);
+}
+
+test("a repeating task moves to its next day when done, and a reminder shows up", async () => {
+  const page = await signUp("fay");
+  await page.fill("input[name=due]", "2031-05-04T09:30");
+  await page.selectOption("select[name=repeats]", "FREQ=DAILY");
+  await add(page, "Water the plants");
+  const plants = task(page, "Water the plants");
+  await plants.locator(".repeats", { hasText: "repeats FREQ=DAILY" }).waitFor();
+  const due = await plants.locator(".due").textContent();
+  await plants.locator("button:text('Done')").click();
+  await page.waitForFunction(
+    (before) => document.querySelector("#tasks .due")?.textContent !== before,
+    due,
+  );
+  const next = new Date(Date.parse("2031-05-05T09:30")).toISOString().slice(0, 16).replace("T", " ");
+  assert.equal(await plants.locator(".due").textContent(), `due ${next}`, "the next day, same hour");
+  assert.equal(await page.locator("#tasks li.done").count(), 0, "still to do");
+
+  // A reminder a minute ago fires at once, on the page's event stream.
+  await page.fill("input[name=remind]", localInput(-1));
+  await add(page, "Call the plumber");
+  await page.locator("#reminders li", { hasText: "Reminder: Call the plumber" }).waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: join(artifacts, "recurring.png"), fullPage: true });
+});
+
 test("a task created on one device appears on another without a reload", async () => {
   const laptop = await signUp("dana");
   const phone = await signUp("dana", "jwks", true);
