@@ -43,16 +43,16 @@ async fn send(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
     request.send().await.unwrap()
 }
 
-async fn complete(app: &TestApp, id: &str) -> Value {
-    let response = send(
-        app,
-        Method::PATCH,
-        &format!("/api/alice/tasks/{id}/complete"),
-        None,
-    )
-    .await;
+/// Toggles alice's task `id`.
+async fn toggle(app: &TestApp, id: &str) -> Response {
+    let path = format!("/api/alice/tasks/{id}/complete");
+    let response = send(app, Method::PATCH, &path, None).await;
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    response
+}
+
+async fn complete(app: &TestApp, id: &str) -> Value {
+    toggle(app, id).await.json().await.unwrap()
 }
 
 async fn rules_and_zones_are_checked_and_returned_in_canonical_form(app: &TestApp) {
@@ -152,14 +152,7 @@ async fn completing_a_recurring_task_moves_it_to_its_next_occurrence(app: &TestA
     // Toggled: the next occurrence, still pending, with a new ETag.
     let before = app.get("alice", &format!("/api/alice/tasks/{id}")).await;
     let etag = before.headers()["etag"].to_str().unwrap().to_owned();
-    let response = send(
-        app,
-        Method::PATCH,
-        &format!("/api/alice/tasks/{id}/complete"),
-        None,
-    )
-    .await;
-    assert_eq!(response.status(), 200);
+    let response = toggle(app, id).await;
     assert_ne!(response.headers()["etag"].to_str().unwrap(), etag);
     let next: Value = response.json().await.unwrap();
     assert_eq!(next["completed"], false);

@@ -683,17 +683,23 @@ fn daily_task(due: OffsetDateTime) -> Task {
     Task::create(TaskId::generate(), alice().id().clone(), new, NOW).expect("a valid task")
 }
 
-#[tokio::test]
-async fn completing_a_recurring_task_moves_it_to_its_next_occurrence_in_one_guarded_write() {
+/// Ports where `task` is stored and repeats: the atomic completion leaves it to the service.
+fn storing_recurring(task: &Task) -> MockPorts {
     let mut ports = MockPorts::default();
-    let task = daily_task(datetime!(2026-01-08 09:00 UTC));
-    let id = task.id();
     ports
         .tasks
         .expect_set_completion()
         .return_once(|_, _, _, _, _| Ok(CompletionWrite::Recurring));
     let stored = task.clone();
     ports.tasks.expect_get().return_once(move |_, _| Ok(stored));
+    ports
+}
+
+#[tokio::test]
+async fn completing_a_recurring_task_moves_it_to_its_next_occurrence_in_one_guarded_write() {
+    let task = daily_task(datetime!(2026-01-08 09:00 UTC));
+    let id = task.id();
+    let mut ports = storing_recurring(&task);
     ports
         .tasks
         .expect_advance()
@@ -721,15 +727,10 @@ async fn completing_a_recurring_task_moves_it_to_its_next_occurrence_in_one_guar
 
 #[tokio::test]
 async fn a_recurring_task_whose_series_is_spent_completes_as_any_other() {
-    let mut ports = MockPorts::default();
-    // Due yesterday, its three occurrences all passed by now.
+    // Due five days ago, its three occurrences all passed by now.
     let task = daily_task(NOW - time::Duration::days(5));
     let id = task.id();
-    ports
-        .tasks
-        .expect_set_completion()
-        .return_once(|_, _, _, _, _| Ok(CompletionWrite::Recurring));
-    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    let mut ports = storing_recurring(&task);
     ports
         .tasks
         .expect_update()
@@ -747,14 +748,9 @@ async fn a_recurring_task_whose_series_is_spent_completes_as_any_other() {
 
 #[tokio::test]
 async fn a_recurring_task_changed_meanwhile_is_refused_with_if_match() {
-    let mut ports = MockPorts::default();
     let task = daily_task(datetime!(2026-01-08 09:00 UTC));
     let id = task.id();
-    ports
-        .tasks
-        .expect_set_completion()
-        .return_once(|_, _, _, _, _| Ok(CompletionWrite::Recurring));
-    ports.tasks.expect_get().return_once(move |_, _| Ok(task));
+    let mut ports = storing_recurring(&task);
     ports
         .tasks
         .expect_advance()
