@@ -37,8 +37,9 @@ migrate *args:
 token sub:
     cargo run -q -p api-actix -- token --sub {{sub}}
 
-# The API under load against PostgreSQL's own ceiling (release build, wrk, pgbench), then
-# live events under load (bench-streams).
+# The API under load side by side with bench/reference, the least this stack does for the
+# same requests (release builds, wrk, alternating rounds, medians), then live events under
+# load (bench-streams).
 bench:
     bench/run
     bench/streams
@@ -56,9 +57,11 @@ client:
 bench-jwt:
     cargo run --release -q -p adapters-jwt --example verify_bench
 
-# Instructions per request of one scenario, counted by callgrind: just profile list
+# Instructions per request of one scenario, counted by callgrind, for the API and for
+# bench/reference: just profile list
 profile scenario:
     bench/profile {{scenario}}
+    bench/profile {{scenario}} reference
 
 # Ten minutes of the mixed load at half its peak rate; rate, p99 and RSS minute by minute.
 soak:

@@ -33,6 +33,13 @@ seed_and_serve() {
     start_server "$binary" "$work/server.log"
 }
 
+# Builds the reference server (bench/reference, a workspace of its own) in release and prints
+# its path.
+reference_binary() {
+    cargo build -q --release --manifest-path bench/reference/Cargo.toml >&2
+    echo "$PWD/bench/reference/target/release/todo-reference"
+}
+
 # cpu_ticks PID...: user + system clock ticks used so far by these processes.
 cpu_ticks() {
     cat $(printf '/proc/%s/stat ' "$@") 2>/dev/null | awk '{ t += $14 + $15 } END { print t + 0 }'
