@@ -288,6 +288,38 @@ async fn metrics_are_served_on_their_own_listener_and_name_no_user_or_task() {
         assert!(text.contains(expected), "{expected} in:\n{text}");
     }
     assert!(!text.contains(user) && !text.contains("only the database knows"));
+
+    // A reminder fired is counted (by any app of this test process: the recorder is global).
+    app.create_ok(
+        user,
+        &json!({"title": "remind me", "remind_at": "2026-01-01T00:00:00Z"}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = app
+            .client
+            .get(&metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let fired: u64 = text
+            .lines()
+            .find_map(|line| line.strip_prefix("reminders_fired_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        if fired >= 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reminder counted:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     // The API's own port does not serve them.
     let on_api = app.get_anonymous("/metrics").await;
     assert_eq!(on_api.status(), 404);

@@ -386,7 +386,9 @@ async fn two_instances_race_to_fire_200_reminders_and_exactly_200_fire() {
     );
 }
 
-/// A reminder that falls due while no instance runs fires when one starts.
+/// A reminder that falls due while no instance runs fires when one starts. Also shows the
+/// scheduler stopping with its instance: the stopped instance's tasks would go on running in
+/// this test's runtime, and nothing fires while it is down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reminder_due_while_every_instance_was_down_fires_at_the_next_start() {
     let Some(db) = TestDatabase::postgres().await else {
