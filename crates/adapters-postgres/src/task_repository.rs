@@ -138,16 +138,18 @@ struct TaskRow(task::Model);
 /// `COUNT(*) OVER ()`, the change log's own columns) starts here.
 pub(crate) const TASK_COLUMNS: usize = 20;
 
-/// A nullable column. On PostgreSQL it is read from the driver's row directly: through
-/// SeaORM, every NULL is first an error whose message is formatted, then discarded.
-fn nullable<T>(row: &sea_orm::QueryResult, index: usize) -> Result<Option<T>, sea_orm::DbErr>
+/// A column of a task row. On PostgreSQL it is decoded from the driver's row directly and
+/// without sqlx's check of the column's type against `T`: through SeaORM every NULL was first
+/// an error whose message was formatted, then discarded, and the type check compared type
+/// descriptions for every value of a listing. The types are the schema's own (the repository
+/// tests read back every column of stored tasks on both backends); a NULL where `T` is not
+/// an `Option` is still an error.
+fn column<T>(row: &sea_orm::QueryResult, index: usize) -> Result<T, sea_orm::DbErr>
 where
-    T: sea_orm::TryGetable
-        + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>
-        + sea_orm::sqlx::Type<sea_orm::sqlx::Postgres>,
+    T: sea_orm::TryGetable + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>,
 {
     match row.try_as_pg_row() {
-        Some(pg) => sea_orm::sqlx::Row::try_get(pg, index)
+        Some(pg) => sea_orm::sqlx::Row::try_get_unchecked(pg, index)
             .map_err(|e| sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into()))),
         None => row.try_get_by_index(index),
     }
@@ -156,26 +158,26 @@ where
 impl FromQueryResult for TaskRow {
     fn from_query_result(row: &sea_orm::QueryResult, _: &str) -> Result<Self, sea_orm::DbErr> {
         Ok(Self(task::Model {
-            id: row.try_get_by_index(0)?,
-            owner: row.try_get_by_index(1)?,
-            title: row.try_get_by_index(2)?,
-            description: nullable(row, 3)?,
-            completed: row.try_get_by_index(4)?,
-            completed_at: nullable(row, 5)?,
-            priority: row.try_get_by_index(6)?,
-            tags: row.try_get_by_index(7)?,
-            due_date: nullable(row, 8)?,
-            list_id: nullable(row, 9)?,
-            parent_id: nullable(row, 10)?,
-            position: row.try_get_by_index(11)?,
-            subtask_count: row.try_get_by_index(12)?,
-            completed_subtask_count: row.try_get_by_index(13)?,
-            version: row.try_get_by_index(14)?,
-            created_at: row.try_get_by_index(15)?,
-            updated_at: row.try_get_by_index(16)?,
-            recurrence: nullable(row, 17)?,
-            timezone: row.try_get_by_index(18)?,
-            remind_at: nullable(row, 19)?,
+            id: column(row, 0)?,
+            owner: column(row, 1)?,
+            title: column(row, 2)?,
+            description: column(row, 3)?,
+            completed: column(row, 4)?,
+            completed_at: column(row, 5)?,
+            priority: column(row, 6)?,
+            tags: column(row, 7)?,
+            due_date: column(row, 8)?,
+            list_id: column(row, 9)?,
+            parent_id: column(row, 10)?,
+            position: column(row, 11)?,
+            subtask_count: column(row, 12)?,
+            completed_subtask_count: column(row, 13)?,
+            version: column(row, 14)?,
+            created_at: column(row, 15)?,
+            updated_at: column(row, 16)?,
+            recurrence: column(row, 17)?,
+            timezone: column(row, 18)?,
+            remind_at: column(row, 19)?,
         }))
     }
 }
@@ -635,7 +637,10 @@ pub(crate) fn task_columns(alias: &str) -> String {
 /// The task at the start of a row read with [`task_columns`], if the row has one (an outer
 /// join may have found none).
 pub(crate) fn task_in_row(row: &sea_orm::QueryResult) -> Result<Option<Task>, RepoError> {
-    if nullable::<uuid::Uuid>(row, 0).map_err(translate)?.is_none() {
+    if column::<Option<uuid::Uuid>>(row, 0)
+        .map_err(translate)?
+        .is_none()
+    {
         return Ok(None);
     }
     let row = TaskRow::from_query_result(row, "").map_err(translate)?;
