@@ -109,6 +109,20 @@ fn one_task_built(backend: DbBackend, owner: &UserId, id: TaskId) -> sea_orm::St
         .build(backend)
 }
 
+/// The owner's task `id` as stored now (in `db`, a transaction's view included).
+async fn read_task(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    id: TaskId,
+) -> Result<Task, RepoError> {
+    let row = TaskRow::find_by_statement(one_task(db.get_database_backend(), owner, id))
+        .one(db)
+        .await
+        .map_err(translate)?
+        .ok_or(RepoError::NotFound)?;
+    to_domain(row.0)
+}
+
 /// The owner's row with this id: ownership is part of every statement's `WHERE`.
 fn owned(owner: &UserId, id: TaskId) -> sea_orm::Condition {
     sea_orm::Condition::all()
@@ -522,22 +536,37 @@ async fn settle_family(
     if !row.completed || row.completed_subtask_count >= row.subtask_count {
         return Ok(false);
     }
-    changing::<task::Entity>(db.get_database_backend())
-        .col_expr(task::Column::Completed, Expr::value(true))
-        .col_expr(task::Column::CompletedAt, Expr::value(row.completed_at))
+    set_subtasks_completion(db, owner, row.id, true, row.completed_at, now).await?;
+    recount(db, owner, [row.id]).await?;
+    Ok(true)
+}
+
+/// Completes (with `completed_at`) or reopens the subtasks of `parent` that are not in that
+/// state yet, each with a new version; the parent's counts are the caller's to recount.
+/// Returns how many changed.
+async fn set_subtasks_completion(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    parent: uuid::Uuid,
+    completed: bool,
+    completed_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<u64, RepoError> {
+    let changed = changing::<task::Entity>(db.get_database_backend())
+        .col_expr(task::Column::Completed, Expr::value(completed))
+        .col_expr(task::Column::CompletedAt, Expr::value(completed_at))
         .col_expr(
             task::Column::Version,
             Expr::col(task::Column::Version).add(1),
         )
         .col_expr(task::Column::UpdatedAt, Expr::value(now))
         .filter(task::Column::Owner.eq(owner.as_str()))
-        .filter(task::Column::ParentId.eq(row.id))
-        .filter(task::Column::Completed.eq(false))
+        .filter(task::Column::ParentId.eq(parent))
+        .filter(task::Column::Completed.eq(!completed))
         .exec(db)
         .await
         .map_err(translate)?;
-    recount(db, owner, [row.id]).await?;
-    Ok(true)
+    Ok(changed.rows_affected)
 }
 
 /// The update of a task's own row from `previous` to `task`, guarded by the version read.
@@ -701,12 +730,7 @@ impl TaskRepository for SeaTaskRepository {
 
     #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
     async fn get(&self, owner: &UserId, id: TaskId) -> Result<Task, RepoError> {
-        let row = TaskRow::find_by_statement(one_task(self.backend(), owner, id))
-            .one(&self.db)
-            .await
-            .map_err(translate)?
-            .ok_or(RepoError::NotFound)?;
-        to_domain(row.0)
+        read_task(&self.db, owner, id).await
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
@@ -831,33 +855,12 @@ impl TaskRepository for SeaTaskRepository {
             write_tags(db, task).await.map_err(translate)?;
         }
         // A checklist starts afresh with each occurrence.
-        let reopened = changing::<task::Entity>(self.backend())
-            .col_expr(task::Column::Completed, Expr::value(false))
-            .col_expr(
-                task::Column::CompletedAt,
-                Expr::value(None::<OffsetDateTime>),
-            )
-            .col_expr(
-                task::Column::Version,
-                Expr::col(task::Column::Version).add(1),
-            )
-            .col_expr(task::Column::UpdatedAt, Expr::value(task.updated_at()))
-            .filter(task::Column::Owner.eq(owner.as_str()))
-            .filter(task::Column::ParentId.eq(*task.id().as_uuid()))
-            .filter(task::Column::Completed.eq(true))
-            .exec(db)
-            .await
-            .map_err(translate)?;
-        let task = if reopened.rows_affected > 0 {
-            recount(db, owner, [*task.id().as_uuid()]).await?;
-            let row = task::Entity::find()
-                .filter(owned(owner, task.id()))
-                .into_model::<TaskRow>()
-                .one(db)
-                .await
-                .map_err(translate)?
-                .ok_or(RepoError::NotFound)?;
-            to_domain(row.0)?
+        let parent = *task.id().as_uuid();
+        let reopened =
+            set_subtasks_completion(db, owner, parent, false, None, task.updated_at()).await?;
+        let task = if reopened > 0 {
+            recount(db, owner, [parent]).await?;
+            read_task(db, owner, task.id()).await?
         } else {
             task.clone()
         };
@@ -1163,17 +1166,13 @@ impl SeaTaskRepository {
         if let Some(task) = tags_of {
             write_tags(db, task).await.map_err(translate)?;
         }
-        let row = if settle_family(db, owner, &row, now).await? {
-            task::Entity::find_by_id(row.id)
-                .one(db)
-                .await
-                .map_err(translate)?
-                .ok_or(RepoError::NotFound)?
+        let task = if settle_family(db, owner, &row, now).await? {
+            read_task(db, owner, id).await?
         } else {
-            row
+            to_domain(row)?
         };
         write.commit().await.map_err(translate)?;
-        to_domain(row)
+        Ok(task)
     }
 }
 

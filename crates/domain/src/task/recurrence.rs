@@ -75,7 +75,7 @@ impl Recurrence {
                 "UNTIL must be a UTC date-time such as 20261231T235959Z",
             ));
         }
-        // What the RFC refuses whatever the start (a zero INTERVAL, BYSETPOS out of range...),
+        // What the RFC refuses whatever the start (BYSETPOS out of range for its FREQ...),
         // checked from a start before any UNTIL a client could give.
         let start = rrule::Tz::UTC.with_ymd_and_hms(1, 1, 1, 0, 0, 0).single();
         if let Some(start) = start
@@ -178,11 +178,11 @@ impl TimeZone {
 
 /// An instant as `rrule` takes it, in the task's zone.
 fn to_chrono(at: OffsetDateTime, zone: TimeZone) -> Option<chrono::DateTime<rrule::Tz>> {
-    let millis = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()?;
     // Whole seconds: `rrule` repeats the start's hour, minute and second, so a start with
     // milliseconds would be later than its own first occurrence.
-    let seconds = millis.div_euclid(1000);
-    rrule::Tz::Tz(zone.0).timestamp_opt(seconds, 0).single()
+    rrule::Tz::Tz(zone.0)
+        .timestamp_opt(at.unix_timestamp(), 0)
+        .single()
 }
 
 fn from_chrono(at: chrono::DateTime<rrule::Tz>) -> Option<OffsetDateTime> {
