@@ -5,6 +5,7 @@ mod changes;
 mod idempotency;
 mod listing;
 mod lists;
+mod pool;
 mod reminders;
 mod schema;
 mod tasks;

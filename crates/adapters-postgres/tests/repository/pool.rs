@@ -1,0 +1,107 @@
+//! The connection pool as patched in vendor/sqlx-core: a released connection is flushed, not
+//! pinged. What a cancelled query or a dropped transaction left behind must still be cleaned
+//! up: the rollback sent at once (its locks released with it), the answers drained.
+
+use std::time::Duration;
+
+use adapters_postgres::testing::{TestDatabase, connection};
+use futures_util::future::join_all;
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+/// More statements at once than the pool has connections, so that every pooled connection
+/// serves one; each must answer its own question, and none may see the row of a transaction
+/// that was dropped (a connection still inside it would).
+async fn every_connection_is_clean(db: &TestDatabase) {
+    let pool = connection(db.store());
+    let answers = join_all((0..12_i32).map(|n| async move {
+        pool.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT $1::int, (SELECT COUNT(*) FROM users WHERE id = 'dropped'), \
+             pg_sleep(0.05)::text",
+            [n.into()],
+        ))
+        .await
+        .expect("a pooled connection answers")
+        .expect("a row")
+    }))
+    .await;
+    for (n, row) in (0..12_i32).zip(answers) {
+        assert_eq!(
+            row.try_get_by_index::<i32>(0).unwrap(),
+            n,
+            "another's answer"
+        );
+        assert_eq!(
+            row.try_get_by_index::<i64>(1).unwrap(),
+            0,
+            "a connection was left inside the dropped transaction"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_query_leaves_its_connection_clean() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let pool = connection(db.store());
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(50),
+        pool.execute_unprepared("SELECT pg_sleep(0.5)"),
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "the query was to be cancelled mid-flight"
+    );
+    every_connection_is_clean(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_transaction_is_rolled_back_at_once() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    db.execute("INSERT INTO users (id, created_at, updated_at) VALUES ('u', now(), now())")
+        .await;
+    let pool = connection(db.store());
+    let dropped = pool.begin().await.unwrap();
+    dropped
+        .execute_unprepared(
+            "INSERT INTO users (id, created_at, updated_at) VALUES ('dropped', now(), now()); \
+             UPDATE users SET name = 'dropped' WHERE id = 'u'",
+        )
+        .await
+        .unwrap();
+    // On a connection of its own, taken while the other still holds the row's lock.
+    let waiting = pool.begin().await.unwrap();
+    waiting
+        .execute_unprepared("SET LOCAL lock_timeout = '2s'")
+        .await
+        .unwrap();
+    drop(dropped);
+    // The rollback is sent on release, not whenever the connection is next used: the lock
+    // is gone.
+    waiting
+        .execute_unprepared("UPDATE users SET name = 'waited' WHERE id = 'u'")
+        .await
+        .expect("the dropped transaction's lock was released");
+    waiting.commit().await.unwrap();
+    every_connection_is_clean(&db).await;
+}
+
+#[tokio::test]
+async fn acquiring_a_connection_is_a_small_future() {
+    // Unpatched, it held a whole connect-and-TLS-handshake future: 14.5 KB, copied at every
+    // boxing on SeaORM's way to the driver.
+    let pool = PgPoolOptions::new()
+        .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+        .unwrap();
+    let acquire = pool.acquire();
+    assert!(
+        size_of_val(&acquire) < 2048,
+        "{} bytes: is vendor/sqlx-core's patch still applied?",
+        size_of_val(&acquire)
+    );
+}
