@@ -116,7 +116,7 @@ fn to_domain(row: CountedRow) -> Result<List, RepoError> {
             .color
             .map(|c| Color::parse(&c).map_err(|_| corrupt("color")))
             .transpose()?,
-        position: Position::parse(&row.position).map_err(|_| corrupt("position"))?,
+        position: Position::parse(row.position).map_err(|_| corrupt("position"))?,
         version: Version::new(row.version).ok_or_else(|| corrupt("version"))?,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -170,7 +170,7 @@ async fn extreme_position(
         .await
         .map_err(translate)?
         .flatten()
-        .map(|raw| Position::parse(&raw).map_err(|_| corrupt("position")))
+        .map(|raw| Position::parse(raw).map_err(|_| corrupt("position")))
         .transpose()
 }
 

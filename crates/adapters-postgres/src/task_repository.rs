@@ -203,9 +203,9 @@ fn to_domain(row: task::Model) -> Result<Task, RepoError> {
     Ok(Task::restore(TaskRecord {
         id: TaskId::from(row.id),
         owner: UserId::parse(row.owner).map_err(|_| corrupt("owner"))?,
-        title: TaskTitle::parse(&row.title).map_err(|_| corrupt("title"))?,
+        title: TaskTitle::parse(row.title).map_err(|_| corrupt("title"))?,
         description: match row.description {
-            Some(text) => TaskDescription::parse(&text).map_err(|_| corrupt("description"))?,
+            Some(text) => TaskDescription::parse(text).map_err(|_| corrupt("description"))?,
             None => None,
         },
         completed: row.completed,
@@ -217,7 +217,7 @@ fn to_domain(row: task::Model) -> Result<Task, RepoError> {
         due_date: row.due_date.map(DueDate::new),
         list: row.list_id.map(ListId::from),
         parent: row.parent_id.map(TaskId::from),
-        position: Position::parse(&row.position).map_err(|_| corrupt("position"))?,
+        position: Position::parse(row.position).map_err(|_| corrupt("position"))?,
         subtasks: SubtaskCounts {
             total: u32::try_from(row.subtask_count).map_err(|_| corrupt("subtask count"))?,
             completed: u32::try_from(row.completed_subtask_count)
@@ -437,7 +437,7 @@ async fn extreme_position(
         .await
         .map_err(translate)?;
     found
-        .map(|raw| Position::parse(&raw).map_err(|_| corrupt("position")))
+        .map(|raw| Position::parse(raw).map_err(|_| corrupt("position")))
         .transpose()
 }
 
@@ -896,10 +896,10 @@ impl TaskRepository for SeaTaskRepository {
         let mut total = None;
         let mut tasks = Vec::with_capacity(rows.len());
         for row in rows {
-            total.get_or_insert(
-                row.try_get_by_index::<i64>(TASK_COLUMNS)
-                    .map_err(translate)?,
-            );
+            // Every row carries the count: read it from the first.
+            if total.is_none() {
+                total = Some(column::<i64>(&row, TASK_COLUMNS).map_err(translate)?);
+            }
             tasks.push(to_domain(
                 TaskRow::from_query_result(&row, "").map_err(translate)?.0,
             )?);

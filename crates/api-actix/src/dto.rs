@@ -330,7 +330,7 @@ impl UpdateTaskBody {
         let title = self
             .title
             .not_null(&mut c, "title")
-            .and_then(|t| c.check(TaskTitle::parse(&t)));
+            .and_then(|t| c.check(TaskTitle::parse(t)));
         let completed = self.completed.not_null(&mut c, "completed");
         let priority = self
             .priority
@@ -343,7 +343,7 @@ impl UpdateTaskBody {
         let description = match self.description {
             Patch::Absent => None,
             Patch::Null => Some(None),
-            Patch::Value(text) => c.check(TaskDescription::parse(&text)),
+            Patch::Value(text) => c.check(TaskDescription::parse(text)),
         };
         let due_date = self.due_date.parse(&mut c, DueDate::parse);
         let recurrence = self.recurrence.parse(&mut c, Recurrence::parse);

@@ -71,12 +71,13 @@ impl Position {
     /// A stored position: lower-case hex bytes ending in the key's terminator byte (`80`), what
     /// `FractionalIndex::from_string` accepts, checked without decoding: a listing parses one
     /// per row.
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
+        let raw = raw.into();
         let valid = raw.len().is_multiple_of(2)
             && raw.ends_with("80")
             && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if valid {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(raw))
         } else {
             Err(FieldError::new("position", "must be a position key"))
         }

@@ -61,11 +61,17 @@ impl TaskTitle {
     /// Longest title, in characters.
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims, then checks length (in characters, not bytes) and content.
-    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+    /// Trims, then checks length (in characters, not bytes) and content. An owned, already
+    /// trimmed title (a stored one) is kept as it is, not copied.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
+        let raw = raw.into();
         let title = raw.trim();
         single_line("title", title, 1, Self::MAX_CHARS)?;
-        Ok(Self(title.to_owned()))
+        if title.len() == raw.len() {
+            Ok(Self(raw))
+        } else {
+            Ok(Self(title.to_owned()))
+        }
     }
 
     /// The normalised title.
@@ -85,7 +91,8 @@ impl TaskDescription {
 
     /// `Ok(None)` for a blank description; otherwise the text as given (not trimmed: leading
     /// indentation can be meaningful in multi-line text).
-    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+    pub fn parse(raw: impl Into<String>) -> Result<Option<Self>, FieldError> {
+        let raw = raw.into();
         if raw.trim().is_empty() {
             return Ok(None);
         }
@@ -104,7 +111,7 @@ impl TaskDescription {
                 "must not contain control characters other than tabs and line breaks",
             ));
         }
-        Ok(Some(Self(raw.to_owned())))
+        Ok(Some(Self(raw)))
     }
 
     /// The description.
@@ -163,6 +170,16 @@ impl Tag {
     pub fn key(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// Whether the two have the same [`key`](Self::key), without building it for ASCII tags:
+    /// every task a listing reads has its tags parsed again.
+    fn same_as(&self, other: &Self) -> bool {
+        if self.0.is_ascii() && other.0.is_ascii() {
+            self.0.eq_ignore_ascii_case(&other.0)
+        } else {
+            self.key() == other.key()
+        }
+    }
 }
 
 /// A task's tags: at most 10, duplicates (ignoring case) dropped, first spelling and order kept.
@@ -179,11 +196,10 @@ impl Tags {
         let mut tags: Vec<Tag> = Vec::with_capacity(raw.len());
         for (i, item) in raw.iter().enumerate() {
             let parsed = Tag::parse(item.as_ref()).map_err(|e| e.renamed(format!("tags[{i}]")));
-            if let Some(tag) = collector.check(parsed) {
-                let key = tag.key();
-                if !tags.iter().any(|t| t.key() == key) {
-                    tags.push(tag);
-                }
+            if let Some(tag) = collector.check(parsed)
+                && !tags.iter().any(|t| t.same_as(&tag))
+            {
+                tags.push(tag);
             }
         }
         if tags.len() > Self::MAX {

@@ -79,7 +79,8 @@ fn rules_finer_than_a_day_or_not_of_the_rfc_are_refused() {
 fn time_zones_are_iana_names() {
     assert_eq!(zone("Europe/Berlin").name(), "Europe/Berlin");
     assert_eq!(TimeZone::default().name(), "UTC");
-    for refused in ["Mars/Olympus", "", "+02:00", "CEST-ish"] {
+    assert_eq!(zone("UTC"), TimeZone::UTC);
+    for refused in ["Mars/Olympus", "", "+02:00", "CEST-ish", "utc", "UTC "] {
         assert_eq!(TimeZone::parse(refused).unwrap_err().field(), "timezone");
     }
 }
