@@ -51,6 +51,8 @@ def same(scenario, first, second, fields=(), etag_differs=False):
 
 
 same("list", call(api, "GET", "/api/me/tasks"), call(reference, "GET", "/api/me/tasks"))
+inbox = "/api/me/tasks?list_id=inbox&sort=position"
+same("position", call(api, "GET", inbox), call(reference, "GET", inbox))
 same("get", call(api, "GET", f"/api/me/tasks/{task}"), call(reference, "GET", f"/api/me/tasks/{task}"))
 same(
     "toggle",

@@ -1,5 +1,6 @@
-//! The reference server of bench/run: the benchmark's five requests (list, get, toggle, update,
-//! create) answered on the API's stack with nothing but what they need. It sends the API's
+//! The reference server of bench/run: the benchmark's six requests (list, the inbox in manual
+//! order, get, toggle, update, create) answered on the API's stack with nothing but what they
+//! need. It sends the API's
 //! exact SQL (bench/sql), TLS to PostgreSQL when the server offers it as sqlx's
 //! `sslmode=prefer` does, verifies the token once per token (then a cache), checks the path's
 //! user, and answers the API's bytes: the same JSON, `ETag`, `X-Total-Count`, `Location`.
@@ -41,6 +42,8 @@ struct State {
 /// The statements, as the API sends them.
 struct Sql {
     list: String,
+    /// The inbox in manual order (`?list_id=inbox&sort=position`).
+    position: String,
     get: String,
     toggle: String,
     update: String,
@@ -56,6 +59,9 @@ impl Sql {
         Self {
             list: format!(
                 r#"SELECT {COLUMNS}, COUNT(*) OVER () AS "total" FROM "tasks" WHERE "tasks"."owner" = $1 ORDER BY "created_at" DESC, "tasks"."id" DESC LIMIT $2 OFFSET $3"#
+            ),
+            position: format!(
+                r#"SELECT {COLUMNS}, COUNT(*) OVER () AS "total" FROM "tasks" WHERE "tasks"."owner" = $1 AND "tasks"."list_id" IS NULL ORDER BY tasks.list_id IS NOT NULL ASC, (SELECT l.position FROM lists l WHERE l.id = tasks.list_id) ASC, tasks.list_id ASC, COALESCE((SELECT p.position FROM tasks p WHERE p.id = tasks.parent_id), tasks.position) ASC, COALESCE(tasks.parent_id, tasks.id) ASC, tasks.parent_id IS NOT NULL ASC, tasks.position ASC, tasks.id ASC LIMIT $2 OFFSET $3"#
             ),
             get: format!(
                 r#"SELECT {COLUMNS} FROM "tasks" WHERE "tasks"."id" = $1 AND "tasks"."owner" = $2 LIMIT $3"#
@@ -234,11 +240,14 @@ type Reply = Result<HttpResponse, Refused>;
 
 async fn list(state: web::Data<State>, req: HttpRequest, path: web::Path<String>) -> Reply {
     let owner = state.owner(&req, &path)?;
+    // The benchmark's two listings: the default one, and the inbox in manual order.
+    let sql = if req.query_string() == "list_id=inbox&sort=position" {
+        &state.sql.position
+    } else {
+        &state.sql.list
+    };
     let client = state.client().await?;
-    let statement = client
-        .prepare_cached(&state.sql.list)
-        .await
-        .map_err(unavailable)?;
+    let statement = client.prepare_cached(sql).await.map_err(unavailable)?;
     let rows = client
         .query(&statement, &[&&*owner, &100_i64, &0_i64])
         .await
