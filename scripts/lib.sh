@@ -18,17 +18,20 @@ free_port() {
 }
 
 # start_server BINARY LOG: runs `BINARY serve` in the background with the caller's environment
-# on a free port, waits until /health answers, and sets SERVER_PID and BASE_URL. The caller
-# stops it (stop_server) in its EXIT trap.
+# on a free port, waits until /health answers, and sets SERVER_PID, BASE_URL and
+# SERVER_READY_MS (from exec to that answer, to the polling step: START_POLL_MS, default 50).
+# The caller stops it (stop_server) in its EXIT trap.
 start_server() {
-    local binary=$1 log=$2
+    local binary=$1 log=$2 step_ms=${START_POLL_MS:-50} started
     export HOST=127.0.0.1 PORT
     PORT=$(free_port)
     BASE_URL="http://127.0.0.1:$PORT"
+    started=$(date +%s%N)
     "$binary" serve >"$log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 400); do
+    for _ in $(seq 1 $((20000 / step_ms))); do
         if curl -fsS -o /dev/null "$BASE_URL/health" 2>/dev/null; then
+            SERVER_READY_MS=$((($(date +%s%N) - started) / 1000000))
             return 0
         fi
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -36,7 +39,7 @@ start_server() {
             cat "$log" >&2
             return 1
         fi
-        sleep 0.05
+        sleep "$(printf '0.%03d' "$step_ms")"
     done
     echo "the server did not answer /health within 20 s; its log:" >&2
     cat "$log" >&2
