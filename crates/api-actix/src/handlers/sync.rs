@@ -85,13 +85,18 @@ pub async fn events(
             _ => None,
         }
     });
-    // Where to start is found by the stream, not here: the answer is a 200 even while the
-    // database is away, so that `EventSource` keeps reconnecting by itself (it gives up for
-    // good on any other status) until the stream can read again.
+    // A live stream starts after the user's last change as of this answer, so that whatever
+    // the client writes once it has the answer is in the stream. While the database is away
+    // the stream finds its start itself: the answer is a 200 even then, so that
+    // `EventSource` keeps reconnecting by itself (it gives up for good on any other status)
+    // until the stream can read again.
     let (cursor, start) = match last_event {
         Some(Some(cursor)) => (cursor, Start::Resumed),
         Some(None) => (Cursor::After(0), Start::Reset),
-        None => (Cursor::After(0), Start::Live),
+        None => match state.sync.head(owner.id()).await {
+            Ok(head) => (head, Start::Resumed),
+            Err(_) => (Cursor::After(0), Start::Live),
+        },
     };
     let spread = u64::from(uuid::Uuid::new_v4().as_fields().1) % QUIET_READ_SPREAD_MS;
     let follow = Follow {
@@ -112,7 +117,8 @@ pub async fn events(
 enum Start {
     /// From the client's `Last-Event-ID`; or, once begun, from where it stands.
     Resumed,
-    /// After the user's last change, with nothing replayed.
+    /// After the user's last change, with nothing replayed: the database was away when the
+    /// stream was answered, so the stream finds where that is once it can read.
     Live,
     /// With a `reset`: the client's `Last-Event-ID` cannot be resumed from.
     Reset,
