@@ -109,34 +109,43 @@ fn one_task_built(backend: DbBackend, owner: &UserId, id: TaskId) -> sea_orm::St
         .build(backend)
 }
 
+/// The owner's row of task `id` as stored now (in `db`, a transaction's view included).
+async fn read_row(
+    db: &impl ConnectionTrait,
+    owner: &UserId,
+    id: TaskId,
+) -> Result<task::Model, RepoError> {
+    let row = TaskRow::find_by_statement(one_task(db.get_database_backend(), owner, id))
+        .one(db)
+        .await
+        .map_err(translate)?
+        .ok_or(RepoError::NotFound)?;
+    Ok(row.0)
+}
+
 /// The owner's task `id` as stored now (in `db`, a transaction's view included).
 async fn read_task(
     db: &impl ConnectionTrait,
     owner: &UserId,
     id: TaskId,
 ) -> Result<Task, RepoError> {
-    let row = TaskRow::find_by_statement(one_task(db.get_database_backend(), owner, id))
-        .one(db)
-        .await
-        .map_err(translate)?
-        .ok_or(RepoError::NotFound)?;
-    to_domain(row.0)
+    to_domain(read_row(db, owner, id).await?)
 }
 
-/// Runs `update` and returns the task rows it wrote, read by column position (as [`TaskRow`])
-/// rather than by name as `exec_with_returning` reads them: on a toggle the lookups by name
-/// were ~25,000 instructions.
-async fn updated_rows(
+/// Runs `update`, a write of one task (its `WHERE` names the id), and returns the row it
+/// wrote, if any, read by column position (as [`TaskRow`]) rather than by name as
+/// `exec_with_returning` reads it: on a toggle the lookups by name were ~25,000 instructions.
+async fn updated_row(
     db: &impl ConnectionTrait,
     update: sea_orm::UpdateMany<task::Entity>,
-) -> Result<Vec<task::Model>, sea_orm::DbErr> {
+) -> Result<Option<task::Model>, sea_orm::DbErr> {
     use sea_orm::Iterable;
     let mut statement = update.into_query();
     statement.returning(Query::returning().columns(task::Column::iter()));
-    let rows = TaskRow::find_by_statement(db.get_database_backend().build(&statement))
-        .all(db)
+    let row = TaskRow::find_by_statement(db.get_database_backend().build(&statement))
+        .one(db)
         .await?;
-    Ok(rows.into_iter().map(|row| row.0).collect())
+    Ok(row.map(|row| row.0))
 }
 
 /// The owner's row with this id: ownership is part of every statement's `WHERE`.
@@ -836,13 +845,13 @@ impl TaskRepository for SeaTaskRepository {
         };
         // A task alone is one statement; a subtask, or a parent with pending subtasks, is a
         // family's write.
-        let rows = updated_rows(
+        let written = updated_row(
             &self.db,
             owner_first(update().filter(alone()), self.backend(), owner),
         )
         .await
         .map_err(translate)?;
-        if let Some(row) = rows.into_iter().next() {
+        if let Some(row) = written {
             self.feed.changed(owner.as_str());
             return to_domain(row).map(CompletionWrite::Done);
         }
@@ -954,12 +963,7 @@ impl TaskRepository for SeaTaskRepository {
             .await
             .map_err(translate)?;
         let db = write.txn();
-        let current = task::Entity::find()
-            .filter(owned(owner, id))
-            .one(db)
-            .await
-            .map_err(translate)?
-            .ok_or(RepoError::NotFound)?;
+        let current = read_row(db, owner, id).await?;
         if current.version != version.get() {
             return Err(RepoError::VersionMismatch);
         }
@@ -1014,11 +1018,9 @@ impl TaskRepository for SeaTaskRepository {
             )
             .col_expr(task::Column::UpdatedAt, Expr::value(now))
             .filter(owned(owner, id));
-        let moved = updated_rows(db, move_it)
+        let moved = updated_row(db, move_it)
             .await
             .map_err(translate)?
-            .into_iter()
-            .next()
             .ok_or(RepoError::NotFound)?;
         if current.list_id != list && current.subtask_count > 0 {
             // Its subtasks follow it: their list is part of what they are.
@@ -1171,12 +1173,7 @@ impl SeaTaskRepository {
             .await
             .map_err(translate)?;
         let db = write.txn();
-        let Some(row) = updated_rows(db, update)
-            .await
-            .map_err(translate)?
-            .into_iter()
-            .next()
-        else {
+        let Some(row) = updated_row(db, update).await.map_err(translate)? else {
             drop(write);
             return Err(self.missing_or_stale(owner, id).await);
         };
