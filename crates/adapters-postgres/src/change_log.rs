@@ -251,7 +251,7 @@ impl SeaChangeLog {
             let id: uuid::Uuid = row.try_get_by_index(column(3)).map_err(translate)?;
             let op: i32 = row.try_get_by_index(column(6)).map_err(translate)?;
             let entry = if kind == TASK {
-                match (task_in_row(row)?, op == i32::from(REMINDER_OP)) {
+                match (task_in_row(row, owner)?, op == i32::from(REMINDER_OP)) {
                     (Some(task), true) => Some(Entry::Reminder(task)),
                     (None, true) => None,
                     (Some(task), false) => Some(Entry::Task(task)),

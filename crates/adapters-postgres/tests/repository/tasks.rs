@@ -5,8 +5,8 @@ use std::sync::Arc;
 use adapters_postgres::testing::TestDatabase;
 use domain::repo::RepoError;
 use domain::task::{
-    Completion, DueDate, Priority, Tags, TaskDescription, TaskId, TaskPatch, TaskRepository,
-    TaskTitle, Version,
+    Completion, DueDate, Priority, Tags, TaskDescription, TaskId, TaskPatch, TaskQuery,
+    TaskRepository, TaskTitle, Version,
 };
 use domain::user::UserId;
 use time::Duration;
@@ -32,14 +32,21 @@ async fn a_task_round_trips_every_field(db: &TestDatabase) {
     let mut new = new_task("  Buy milk 🥛 ");
     new.description = TaskDescription::parse("two\nlines").unwrap();
     new.priority = Priority::High;
-    new.tags = Tags::parse(&["Home", "errand"]).unwrap();
+    // Tags whose JSON has escapes are read back as well as those borrowed from it.
+    new.tags = Tags::parse(&["Home", "errand", r#"say "hi"\now"#, "Ünïcode"]).unwrap();
     new.due_date = Some(DueDate::parse("2026-02-01T09:30:00.250Z").unwrap());
     new.completed = true;
     let task = repos.add("alice", new, NOW).await;
 
     let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+    let listed = repos
+        .tasks
+        .list(task.owner(), &TaskQuery::default())
+        .await
+        .unwrap();
 
     assert_eq!(stored, task);
+    assert_eq!(listed.tasks, [task]);
     assert_eq!(stored.title().as_str(), "Buy milk 🥛");
     assert_eq!(stored.completed_at(), Some(NOW));
 }

@@ -7,7 +7,7 @@ use crate::list::ListId;
 use crate::validation::{Collector, FieldError, ValidationErrors, Vocabulary, single_line};
 
 /// Which tasks by completion state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum StatusFilter {
     /// Every task.
     #[default]
@@ -19,7 +19,7 @@ pub enum StatusFilter {
 }
 
 /// What a listing is ordered by; ties are always broken by id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum SortKey {
     /// Creation time.
     #[default]
@@ -75,7 +75,7 @@ impl SortKey {
 }
 
 /// Sort direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortOrder {
     /// Smallest first.
     Asc,

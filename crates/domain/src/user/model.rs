@@ -1,12 +1,17 @@
 //! User identity types.
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
 use crate::validation::{FieldError, single_line};
 
 /// The opaque id Better Auth gives a user: 1 to 255 characters, no control characters.
+///
+/// Shared rather than owned: every request carries its caller's id and every task read
+/// carries its owner's, so a copy is a count, not an allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(String);
+pub struct UserId(Arc<str>);
 
 impl UserId {
     /// Longest id accepted, in characters (the `users.id` column's width).
@@ -19,7 +24,7 @@ impl UserId {
         if raw.trim().is_empty() {
             return Err(FieldError::new("user_id", "must not be blank"));
         }
-        Ok(Self(raw))
+        Ok(Self(raw.into()))
     }
 
     /// The id as issued.
