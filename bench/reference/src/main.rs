@@ -1,5 +1,5 @@
-//! The reference server of bench/run: the benchmark's six requests (list, the inbox in manual
-//! order, get, toggle, update, create) answered on the API's stack with nothing but what they
+//! The reference server of bench/run: the benchmark's seven requests (list, the inbox in manual
+//! order, get, toggle, update, create, move) answered on the API's stack with nothing but what they
 //! need. It sends the API's
 //! exact SQL (bench/sql), TLS to PostgreSQL when the server offers it as sqlx's
 //! `sslmode=prefer` does, verifies the token once per token (then a cache), checks the path's
@@ -49,6 +49,10 @@ struct Sql {
     update: String,
     ensure_user: &'static str,
     append: String,
+    /// The first position among a top-level inbox task's siblings.
+    first_in_inbox: &'static str,
+    /// A task's new place.
+    place: String,
     insert: &'static str,
     insert_tag: &'static str,
 }
@@ -78,6 +82,10 @@ impl Sql {
             append: format!(
                 r#"UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {} RETURNING "append_seq""#,
                 lock(3)
+            ),
+            first_in_inbox: r#"SELECT "tasks"."position" FROM "tasks" WHERE "tasks"."owner" = $1 AND "tasks"."list_id" IS NULL AND "tasks"."parent_id" IS NULL AND "tasks"."id" <> $2 ORDER BY "tasks"."owner" ASC, "tasks"."parent_id" ASC, "tasks"."list_id" ASC, "tasks"."position" ASC LIMIT $3"#,
+            place: format!(
+                r#"UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "list_id" = $1, "parent_id" = $2, "position" = $3, "version" = "version" + $4, "updated_at" = $5 WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 RETURNING {RETURNED}"#
             ),
             insert: r#"INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"#,
             insert_tag: r#"INSERT INTO "task_tags" ("task_id", "tag_key", "owner") VALUES ($1, $2, $3) RETURNING "task_id", "tag_key""#,
@@ -502,6 +510,88 @@ async fn create(
         .body(serde_json::to_vec(&task).map_err(unavailable)?))
 }
 
+/// Moves a top-level inbox task, the benchmark's, to the front (`{"after":null}`) or the end
+/// (`{}`) of the inbox: the service's read, then under the owner's lock and next append number
+/// the task again, the first sibling's position for the front, and the update.
+async fn move_task(
+    state: web::Data<State>,
+    req: HttpRequest,
+    path: web::Path<(String, Uuid)>,
+    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+) -> Reply {
+    let (user, id) = path.into_inner();
+    let owner = state.owner(&req, &user)?;
+    let mut client = state.client().await?;
+    read(&state, &client, &owner, id).await?;
+    let txn = client.transaction().await.map_err(unavailable)?;
+    let append = txn
+        .prepare_cached(&state.sql.append)
+        .await
+        .map_err(unavailable)?;
+    let appended: i64 = txn
+        .query_one(&append, &[&1_i64, &&*owner, &&*owner])
+        .await
+        .map_err(unavailable)?
+        .get(0);
+    let get = txn
+        .prepare_cached(&state.sql.get)
+        .await
+        .map_err(unavailable)?;
+    let current = txn
+        .query_opt(&get, &[&id, &&*owner, &1_i64])
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| status(StatusCode::NOT_FOUND))?;
+    if current.get::<_, Option<Uuid>>(9).is_some() || current.get::<_, Option<Uuid>>(10).is_some() {
+        return Err(status(StatusCode::NOT_IMPLEMENTED));
+    }
+    let last = format!("f0{appended:016x}80");
+    let position = if body.contains_key("after") {
+        let first = txn
+            .prepare_cached(&state.sql.first_in_inbox)
+            .await
+            .map_err(unavailable)?;
+        match txn
+            .query_opt(&first, &[&&*owner, &id, &1_i64])
+            .await
+            .map_err(unavailable)?
+        {
+            Some(row) => {
+                let first = fractional_index::FractionalIndex::from_string(row.get(0))
+                    .map_err(unavailable)?;
+                fractional_index::FractionalIndex::new(None, Some(&first))
+                    .ok_or_else(|| status(StatusCode::INTERNAL_SERVER_ERROR))?
+                    .to_string()
+            }
+            None => last,
+        }
+    } else {
+        last
+    };
+    let place = txn
+        .prepare_cached(&state.sql.place)
+        .await
+        .map_err(unavailable)?;
+    let row = txn
+        .query_opt(
+            &place,
+            &[
+                &None::<Uuid>,
+                &None::<Uuid>,
+                &position,
+                &1_i64,
+                &now(),
+                &id,
+                &&*owner,
+            ],
+        )
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| status(StatusCode::NOT_FOUND))?;
+    txn.commit().await.map_err(unavailable)?;
+    one(&row, StatusCode::OK)
+}
+
 /// The TLS of sqlx's `sslmode=prefer`: encrypted when the server offers it, certificate not
 /// checked.
 #[derive(Debug)]
@@ -607,6 +697,7 @@ async fn main() -> std::io::Result<()> {
             .route("/api/{user}/tasks/{id}", web::get().to(get))
             .route("/api/{user}/tasks/{id}", web::patch().to(update))
             .route("/api/{user}/tasks/{id}/complete", web::patch().to(toggle))
+            .route("/api/{user}/tasks/{id}/move", web::post().to(move_task))
     })
     .bind(("127.0.0.1", port))?
     .run()
