@@ -427,18 +427,8 @@ async fn create(
             .map_err(unavailable)?;
         state.ensured.insert(owner.clone(), ());
     }
-    let txn = client.transaction().await.map_err(unavailable)?;
-    let append = txn
-        .prepare_cached(&state.sql.append)
-        .await
-        .map_err(unavailable)?;
-    let appended: i64 = txn
-        .query_one(&append, &[&1_i64, &&*owner, &&*owner])
-        .await
-        .map_err(unavailable)?
-        .get(0);
+    let (txn, position) = owner_write(&state, &mut client, &owner).await?;
     let id = Uuid::now_v7();
-    let position = format!("f0{appended:016x}80");
     let tags = serde_json::to_string(&body.tags).map_err(unavailable)?;
     let insert = txn
         .prepare_cached(state.sql.insert)
@@ -510,6 +500,26 @@ async fn create(
         .body(serde_json::to_vec(&task).map_err(unavailable)?))
 }
 
+/// Begins a write under the owner's lock, as the API's `OwnerWrite` does: the transaction, and
+/// the position after everything of the owner's, from their next append number.
+async fn owner_write<'c>(
+    state: &State,
+    client: &'c mut deadpool_postgres::Object,
+    owner: &str,
+) -> Result<(deadpool_postgres::Transaction<'c>, String), Refused> {
+    let txn = client.transaction().await.map_err(unavailable)?;
+    let append = txn
+        .prepare_cached(&state.sql.append)
+        .await
+        .map_err(unavailable)?;
+    let appended: i64 = txn
+        .query_one(&append, &[&1_i64, &owner, &owner])
+        .await
+        .map_err(unavailable)?
+        .get(0);
+    Ok((txn, format!("f0{appended:016x}80")))
+}
+
 /// Moves a top-level inbox task, the benchmark's, to the front (`{"after":null}`) or the end
 /// (`{}`) of the inbox: the service's read, then under the owner's lock and next append number
 /// the task again, the first sibling's position for the front, and the update.
@@ -523,16 +533,7 @@ async fn move_task(
     let owner = state.owner(&req, &user)?;
     let mut client = state.client().await?;
     read(&state, &client, &owner, id).await?;
-    let txn = client.transaction().await.map_err(unavailable)?;
-    let append = txn
-        .prepare_cached(&state.sql.append)
-        .await
-        .map_err(unavailable)?;
-    let appended: i64 = txn
-        .query_one(&append, &[&1_i64, &&*owner, &&*owner])
-        .await
-        .map_err(unavailable)?
-        .get(0);
+    let (txn, last) = owner_write(&state, &mut client, &owner).await?;
     let get = txn
         .prepare_cached(&state.sql.get)
         .await
@@ -545,10 +546,9 @@ async fn move_task(
     if current.get::<_, Option<Uuid>>(9).is_some() || current.get::<_, Option<Uuid>>(10).is_some() {
         return Err(status(StatusCode::NOT_IMPLEMENTED));
     }
-    let last = format!("f0{appended:016x}80");
     let position = if body.contains_key("after") {
         let first = txn
-            .prepare_cached(&state.sql.first_in_inbox)
+            .prepare_cached(state.sql.first_in_inbox)
             .await
             .map_err(unavailable)?;
         match txn
