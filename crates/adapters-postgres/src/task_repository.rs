@@ -328,6 +328,28 @@ fn to_active(task: &Task) -> task::ActiveModel {
     }
 }
 
+/// The insert of a new task, as `Entity::insert(..)` builds it ([`inserting_built`]): every
+/// column is set, so its SQL depends on the backend alone and is written once per backend.
+fn inserting(backend: DbBackend, task: &Task) -> sea_orm::Statement {
+    use sea_orm::{ActiveModelTrait, Iterable};
+    static WRITTEN: Written<bool> = Written::new();
+    let row = to_active(task);
+    WRITTEN.statement(
+        backend,
+        backend == DbBackend::Postgres,
+        || {
+            task::Column::iter()
+                .filter_map(|column| row.get(column).into_value())
+                .collect()
+        },
+        || inserting_built(backend, task),
+    )
+}
+
+fn inserting_built(backend: DbBackend, task: &Task) -> sea_orm::Statement {
+    task::Entity::insert(to_active(task)).build(backend)
+}
+
 fn count_column(count: u32) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
@@ -959,8 +981,7 @@ impl TaskRepository for SeaTaskRepository {
             check_list(db, owner, task.list()).await?;
         }
         let task = task.clone().placed(write.last_position()?);
-        task::Entity::insert(to_active(&task))
-            .exec_without_returning(db)
+        db.execute_raw(inserting(db.get_database_backend(), &task))
             .await
             .map_err(translate)?;
         insert_tags(db, &task).await.map_err(translate)?;
@@ -1523,6 +1544,34 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_insert_of_a_task_is_the_one_seaorm_builds() {
+        use domain::task::NewTask;
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for (owner, title, due) in [("alice", "Buy milk", None), ("bob", "Call", Some(7))] {
+                let new = NewTask {
+                    title: TaskTitle::parse(title).unwrap(),
+                    description: TaskDescription::parse("two\nlines").unwrap(),
+                    completed: due.is_none(),
+                    priority: Priority::High,
+                    tags: Tags::parse(&["home"]).unwrap(),
+                    due_date: due.map(|days| {
+                        DueDate::new(OffsetDateTime::UNIX_EPOCH + time::Duration::days(days))
+                    }),
+                    list: None,
+                    parent: None,
+                    recurrence: None,
+                    timezone: TimeZone::UTC,
+                    remind_at: None,
+                };
+                let owner = UserId::parse(owner).unwrap();
+                let task = Task::create(TaskId::generate(), owner, new, OffsetDateTime::UNIX_EPOCH)
+                    .unwrap();
+                assert_eq!(inserting(backend, &task), inserting_built(backend, &task));
             }
         }
     }

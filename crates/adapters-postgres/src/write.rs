@@ -21,11 +21,12 @@ use domain::user::UserId;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, TransactionTrait, UpdateMany,
+    EntityTrait, QueryFilter, Statement, TransactionTrait, UpdateMany,
 };
 
 use crate::entity::user;
 use crate::live::ChangeFeed;
+use crate::sql::Written;
 
 /// A transaction holding the lock of one owner.
 pub(crate) struct OwnerWrite<'a> {
@@ -49,22 +50,8 @@ impl<'a> OwnerWrite<'a> {
         owner: &'a UserId,
     ) -> Result<Self, DbErr> {
         let txn = db.begin().await?;
-        let backend = txn.get_database_backend();
-        let mut update = Query::update();
-        update
-            .table(user::Entity)
-            .value(
-                user::Column::AppendSeq,
-                Expr::col(user::Column::AppendSeq).add(1),
-            )
-            .and_where(user::Column::Id.eq(owner.as_str()))
-            .returning_col(user::Column::AppendSeq);
-        if let Some(lock) = owner_lock(backend, owner) {
-            update.and_where(lock);
-        }
-        let statement = backend.build(&update);
         let appended = txn
-            .query_one_raw(statement)
+            .query_one_raw(appending(txn.get_database_backend(), owner))
             .await?
             .map(|row| row.try_get_by_index::<i64>(0))
             .transpose()?
@@ -111,6 +98,41 @@ impl<'a> OwnerWrite<'a> {
         self.feed.changed(self.owner.as_str());
         Ok(())
     }
+}
+
+/// The statement of [`OwnerWrite::begin`] ([`appending_built`]), written once per backend.
+fn appending(backend: DbBackend, owner: &UserId) -> Statement {
+    static WRITTEN: Written<bool> = Written::new();
+    let postgres = backend == DbBackend::Postgres;
+    WRITTEN.statement(
+        backend,
+        postgres,
+        || {
+            let mut values = vec![1_i32.into(), owner.as_str().into()];
+            if postgres {
+                values.push(owner.as_str().into());
+            }
+            values
+        },
+        || appending_built(backend, owner),
+    )
+}
+
+/// The owner's locks and next append number, in one statement.
+fn appending_built(backend: DbBackend, owner: &UserId) -> Statement {
+    let mut update = Query::update();
+    update
+        .table(user::Entity)
+        .value(
+            user::Column::AppendSeq,
+            Expr::col(user::Column::AppendSeq).add(1),
+        )
+        .and_where(user::Column::Id.eq(owner.as_str()))
+        .returning_col(user::Column::AppendSeq);
+    if let Some(lock) = owner_lock(backend, owner) {
+        update.and_where(lock);
+    }
+    backend.build(&update)
 }
 
 /// An update of task or list rows, numbering each as the owner's latest change: the number
@@ -164,4 +186,19 @@ fn owner_lock(backend: DbBackend, owner: &UserId) -> Option<SimpleExpr> {
             [owner.as_str()],
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_statement_of_a_write_s_start_is_the_one_sea_query_builds() {
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for owner in ["alice", "bob"] {
+                let owner = UserId::parse(owner).unwrap();
+                assert_eq!(appending(backend, &owner), appending_built(backend, &owner));
+            }
+        }
+    }
 }
