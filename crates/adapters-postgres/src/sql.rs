@@ -2,19 +2,23 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::mem::Discriminant;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{DbBackend, Statement, Value};
 
-/// Statements whose SQL depends on a few facts only, their *shape* (the backend, which
-/// clauses they have), not on their values: built and written by sea-query once per shape,
-/// then only bound. sea-query spent ~14,000 instructions writing one task's select anew for
+/// Statements whose SQL depends on a few facts only, their *shape* (which clauses they have)
+/// and the backend, not on their values: built and written by sea-query once per shape and
+/// backend, then only bound. sea-query spent ~14,000 instructions writing one task's select anew for
 /// every `get`, and allocated 43 times for a listing's. Each statement kept here has a test
 /// that what it binds is what sea-query builds, in every shape.
 pub(crate) struct Written<K> {
-    sql: OnceLock<RwLock<HashMap<K, Box<str>>>>,
+    sql: OnceLock<RwLock<Kept<K>>>,
 }
+
+/// The SQL written so far, by backend and shape.
+type Kept<K> = HashMap<(Discriminant<DbBackend>, K), Box<str>>;
 
 impl<K: Eq + Hash> Written<K> {
     /// How many shapes are kept: past that (a client trying every combination of a listing's
@@ -27,8 +31,8 @@ impl<K: Eq + Hash> Written<K> {
         }
     }
 
-    /// The statement of this shape with these values, or `build`'s, whose SQL is then kept
-    /// for the shape. `values` must bind what `build` does, in its order.
+    /// The statement of this shape on `backend` with these values, or `build`'s, whose SQL is
+    /// then kept for both. `values` must bind what `build` does, in its order.
     pub(crate) fn statement(
         &self,
         backend: DbBackend,
@@ -36,6 +40,7 @@ impl<K: Eq + Hash> Written<K> {
         values: impl FnOnce() -> Vec<Value>,
         build: impl FnOnce() -> Statement,
     ) -> Statement {
+        let shape = (std::mem::discriminant(&backend), shape);
         let sql = self.sql.get_or_init(RwLock::default);
         if let Some(known) = sql
             .read()

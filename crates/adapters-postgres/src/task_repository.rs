@@ -84,10 +84,10 @@ impl SeaTaskRepository {
 /// The select of the owner's task `id`, as `Entity::find().filter(owned(..)).one(..)` builds
 /// it ([`one_task_built`]), written once per backend.
 fn one_task(backend: DbBackend, owner: &UserId, id: TaskId) -> sea_orm::Statement {
-    static WRITTEN: Written<bool> = Written::new();
+    static WRITTEN: Written<()> = Written::new();
     WRITTEN.statement(
         backend,
-        backend == DbBackend::Postgres,
+        (),
         || vec![(*id.as_uuid()).into(), owner.as_str().into(), 1_u64.into()],
         || one_task_built(backend, owner, id),
     )
@@ -332,14 +332,15 @@ fn to_active(task: &Task) -> task::ActiveModel {
 /// column is set, so its SQL depends on the backend alone and is written once per backend.
 fn inserting(backend: DbBackend, task: &Task) -> sea_orm::Statement {
     use sea_orm::{ActiveModelTrait, Iterable};
-    static WRITTEN: Written<bool> = Written::new();
-    let row = to_active(task);
+    static WRITTEN: Written<()> = Written::new();
+    let mut row = to_active(task);
     WRITTEN.statement(
         backend,
-        backend == DbBackend::Postgres,
+        (),
+        // Taken out of the row, not copied as `get` would.
         || {
             task::Column::iter()
-                .filter_map(|column| row.get(column).into_value())
+                .filter_map(|column| row.take(column).into_value())
                 .collect()
         },
         || inserting_built(backend, task),
@@ -436,15 +437,14 @@ fn tag_keys(query: &TaskQuery) -> Vec<String> {
     keys
 }
 
-/// What the SQL of a listing depends on: which filters it has (not their values), its sort
-/// and order, the backend.
+/// What the SQL of a listing depends on besides the backend: which filters it has (not their
+/// values), its sort and order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[expect(
     clippy::struct_excessive_bools,
     reason = "a shape is which clauses the statement has: a yes or no each"
 )]
 struct ListingShape {
-    postgres: bool,
     status: StatusFilter,
     search: bool,
     priority: bool,
@@ -460,9 +460,8 @@ struct ListingShape {
 }
 
 impl ListingShape {
-    fn of(backend: DbBackend, query: &TaskQuery, tags: usize) -> Self {
+    fn of(query: &TaskQuery, tags: usize) -> Self {
         Self {
-            postgres: backend == DbBackend::Postgres,
             status: query.status,
             search: query.search.is_some(),
             priority: query.priority.is_some(),
@@ -485,7 +484,7 @@ fn listing(backend: DbBackend, owner: &UserId, query: &TaskQuery) -> sea_orm::St
     let keys = tag_keys(query);
     WRITTEN.statement(
         backend,
-        ListingShape::of(backend, query, keys.len()),
+        ListingShape::of(query, keys.len()),
         || listing_values(owner, query, keys),
         || listing_built(backend, owner, query),
     )
@@ -823,12 +822,8 @@ impl Completing<'_> {
     /// task: [`Self::statement_built`], written once per backend, kind of change and
     /// `If-Match` (sea-query wrote it anew for each toggle, ~30,000 instructions).
     fn statement(&self, backend: DbBackend) -> sea_orm::Statement {
-        static WRITTEN: Written<(bool, bool, bool)> = Written::new();
-        let shape = (
-            backend == DbBackend::Postgres,
-            self.change == Completion::Toggle,
-            self.expected.is_some(),
-        );
+        static WRITTEN: Written<(bool, bool)> = Written::new();
+        let shape = (self.change == Completion::Toggle, self.expected.is_some());
         WRITTEN.statement(
             backend,
             shape,

@@ -102,11 +102,11 @@ impl<'a> OwnerWrite<'a> {
 
 /// The statement of [`OwnerWrite::begin`] ([`appending_built`]), written once per backend.
 fn appending(backend: DbBackend, owner: &UserId) -> Statement {
-    static WRITTEN: Written<bool> = Written::new();
+    static WRITTEN: Written<()> = Written::new();
     let postgres = backend == DbBackend::Postgres;
     WRITTEN.statement(
         backend,
-        postgres,
+        (),
         || {
             let mut values = vec![1_i32.into(), owner.as_str().into()];
             if postgres {
