@@ -55,8 +55,20 @@ rss_kb() {
 run_wrk() {
     local script=bench/scenario.lua
     [ -n "${3:-}" ] && script=bench/paced.lua
-    psql -At -F' ' "$bench_url" \
-        -c "SELECT substr(owner, 2), id, version FROM tasks WHERE title <> 'Bench task' AND parent_id IS NULL AND subtask_count = 0" \
+    # Each user's cursor stands before their ten latest changes (tombstones included), so that
+    # the changes scenario reads pages of ten whatever ran before it.
+    psql -At -F' ' "$bench_url" -c "
+        WITH numbers AS (
+            SELECT owner, changed_seq AS seq FROM tasks
+            UNION ALL SELECT owner, seq FROM changes WHERE op = 2),
+        cursors AS (
+            SELECT owner, seq FROM (
+                SELECT owner, seq, row_number() OVER (PARTITION BY owner ORDER BY seq DESC) AS r
+                FROM numbers) AS ranked
+            WHERE r = 11)
+        SELECT substr(t.owner, 2), t.id, t.version, c.seq
+        FROM tasks t JOIN cursors c ON c.owner = t.owner
+        WHERE t.title <> 'Bench task' AND t.parent_id IS NULL AND t.subtask_count = 0" \
         >"$work/tasks.txt"
     local output result
     output=$(wrk -t"$threads" -c"$connections" -d"${2}s" --latency -s "$script" "$BASE_URL" \

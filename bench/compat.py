@@ -6,8 +6,9 @@
 One request of each scenario to each server, as the same user on the same seeded data: the
 bodies and the ETag and X-Total-Count headers must be the same bytes, once what differs by
 nature is masked (a new task's id, position and timestamps; a toggled or renamed task's state
-and version, since the second request finds the first one's change). Exits 1 with both
-answers on the first difference.
+and version, since the second request finds the first one's change). Last, the changes since
+the first request, a tombstone among them, read by both. Exits 1 with both answers on the
+first difference.
 """
 
 import json
@@ -50,6 +51,10 @@ def same(scenario, first, second, fields=(), etag_differs=False):
     print(f"{scenario}: same bytes")
 
 
+# Where the changes this check makes begin: a snapshot of everything ends at the user's head.
+_, _, snapshot = call(api, "GET", "/api/me/changes?limit=1000")
+start = json.loads(snapshot)["cursor"]
+
 same("list", call(api, "GET", "/api/me/tasks"), call(reference, "GET", "/api/me/tasks"))
 inbox = "/api/me/tasks?list_id=inbox&sort=position"
 same("position", call(api, "GET", inbox), call(reference, "GET", inbox))
@@ -70,9 +75,10 @@ def rename(base):
 
 same("update", rename(api), rename(reference), fields=("updated_at",), etag_differs=True)
 body = {"title": "Bench task", "tags": ["bench"]}
+created = call(api, "POST", "/api/me/tasks", body)
 same(
     "create",
-    call(api, "POST", "/api/me/tasks", body),
+    created,
     call(reference, "POST", "/api/me/tasks", body),
     fields=("id", "position", "created_at", "updated_at"),
 )
@@ -94,3 +100,7 @@ same(
     fields=("position", "updated_at"),
     etag_differs=True,
 )
+
+call(api, "DELETE", f"/api/me/tasks/{json.loads(created[2])['id']}")
+since = f"/api/me/changes?since={start}"
+same("changes", call(api, "GET", since), call(reference, "GET", since))

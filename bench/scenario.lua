@@ -1,10 +1,11 @@
 -- wrk script for one scenario of bench/run:
 --   wrk ... -s bench/scenario.lua -- SCENARIO TOKENS_FILE TASKS_FILE THREADS
 -- SCENARIO: list, get, create, toggle, update, position (the inbox in manual order: 50 tasks,
--- 5 of them with a subtask), move (a task to the front or the end of its siblings) or mixed
--- (70% list, 10% each create, toggle, get).
--- TOKENS_FILE: "<n> <token>" per user; TASKS_FILE: "<n> <task id> <version>" per task (the
--- tasks without parent or subtasks).
+-- 5 of them with a subtask), move (a task to the front or the end of its siblings), changes (a
+-- device catching up: the user's changes since their tenth-last one) or mixed (70% list, 10%
+-- each create, toggle, get).
+-- TOKENS_FILE: "<n> <token>" per user; TASKS_FILE: "<n> <task id> <version> <cursor>" per task
+-- (the tasks without parent or subtasks; the cursor is the user's, the same on each line).
 -- Each thread owns the users n with n % THREADS == its index, so that the If-Match updates of
 -- one thread never race another's; requests rotate among those users' tokens.
 
@@ -25,10 +26,12 @@ function init(args)
     end
     tasks = {}
     etags = {}
+    cursors = {}
     local seen = {}
     for line in io.lines(args[3]) do
-        local n, id, version = line:match("^(%d+) (%S+) (%d+)$")
+        local n, id, version, cursor = line:match("^(%d+) (%S+) (%d+) (%d+)$")
         n = tonumber(n)
+        cursors[n] = cursor
         if n % threads == thread_index then
             seen[n] = (seen[n] or 0) + 1
             tasks[#tasks + 1] = { user = n, id = id, rank = seen[n] }
@@ -82,6 +85,10 @@ local requests = {
         local task = any_task()
         local body = math.random(2) == 1 and '{"after":null}' or '{}'
         return wrk.format("POST", "/api/me/tasks/" .. task.id .. "/move", headers(task.user, json), body)
+    end,
+    changes = function()
+        local user = any_task().user
+        return wrk.format("GET", "/api/me/changes?since=" .. cursors[user], tokens[user])
     end,
     toggle = function()
         local task = any_task()

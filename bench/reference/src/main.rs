@@ -1,6 +1,6 @@
-//! The reference server of bench/run: the benchmark's seven requests (list, the inbox in manual
-//! order, get, toggle, update, create, move) answered on the API's stack with nothing but what they
-//! need. It sends the API's
+//! The reference server of bench/run: the benchmark's eight requests (list, the inbox in manual
+//! order, get, toggle, update, create, move, changes) answered on the API's stack with nothing but
+//! what they need. It sends the API's
 //! exact SQL (bench/sql), TLS to PostgreSQL when the server offers it as sqlx's
 //! `sslmode=prefer` does, verifies the token once per token (then a cache), checks the path's
 //! user, and answers the API's bytes: the same JSON, `ETag`, `X-Total-Count`, `Location`.
@@ -55,6 +55,8 @@ struct Sql {
     place: String,
     insert: &'static str,
     insert_tag: &'static str,
+    /// A page of the owner's changes after a cursor, with the owner's last change number.
+    changes: String,
 }
 
 impl Sql {
@@ -89,6 +91,14 @@ impl Sql {
             ),
             insert: r#"INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"#,
             insert_tag: r#"INSERT INTO "task_tags" ("task_id", "tag_key", "owner") VALUES ($1, $2, $3) RETURNING "task_id", "tag_key""#,
+            changes: format!(
+                "SELECT {}, GREATEST(COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), users.history_floor), users.history_floor, p.kind, p.entity, p.seq, p.created, p.op FROM users LEFT JOIN ( SELECT * FROM (SELECT 0 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM lists WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT 1 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM tasks WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) FROM changes WHERE owner = $1 AND seq > $2 AND op = 2) AS u ORDER BY seq LIMIT $3 ) p ON 1 = 1 LEFT JOIN tasks t ON p.kind = 1 AND t.owner = $1 AND t.id = p.entity WHERE users.id = $1 ORDER BY p.seq",
+                RETURNED
+                    .split(", ")
+                    .map(|column| format!("t.{}", column.trim_matches('"')))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }
@@ -334,6 +344,78 @@ async fn toggle(
         .map_err(unavailable)?
         .ok_or_else(|| status(StatusCode::NOT_FOUND))?;
     one(&row, StatusCode::OK)
+}
+
+/// A page of changes as the API writes it; the benchmark's users have no lists.
+#[derive(Serialize)]
+struct Changes<'a> {
+    tasks: Vec<Task<'a>>,
+    deleted_tasks: Vec<Uuid>,
+    lists: [Uuid; 0],
+    deleted_lists: [Uuid; 0],
+    cursor: String,
+    has_more: bool,
+}
+
+/// The owner's changes after `?since=` (the benchmark reads no snapshot), 500 at most.
+async fn changes(state: web::Data<State>, req: HttpRequest, path: web::Path<String>) -> Reply {
+    const LIMIT: usize = 500;
+    let owner = state.owner(&req, &path)?;
+    let since: i64 = req
+        .query_string()
+        .strip_prefix("since=")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| status(StatusCode::UNPROCESSABLE_ENTITY))?;
+    let client = state.client().await?;
+    let statement = client
+        .prepare_cached(&state.sql.changes)
+        .await
+        .map_err(unavailable)?;
+    let rows = client
+        .query(&statement, &[&&*owner, &since, &(LIMIT as i64 + 1)])
+        .await
+        .map_err(unavailable)?;
+    let (head, floor): (i64, i64) = rows
+        .first()
+        .map_or((0, 0), |row| (row.get(20), row.get(21)));
+    if since > head {
+        return Err(status(StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    if since < floor {
+        return Err(status(StatusCode::GONE));
+    }
+    // Rows without a kind: the owner's row alone, when nothing changed.
+    let entries: Vec<&Row> = rows
+        .iter()
+        .filter(|row| row.get::<_, Option<i32>>(22).is_some())
+        .collect();
+    let has_more = entries.len() > LIMIT;
+    let mut page = Changes {
+        tasks: Vec::new(),
+        deleted_tasks: Vec::new(),
+        lists: [],
+        deleted_lists: [],
+        cursor: if has_more {
+            entries[LIMIT - 1].get::<_, i64>(24)
+        } else {
+            head
+        }
+        .to_string(),
+        has_more,
+    };
+    for row in entries.into_iter().take(LIMIT) {
+        if row.get::<_, i32>(22) != 1 {
+            return Err(status(StatusCode::NOT_IMPLEMENTED));
+        }
+        if row.get::<_, Option<Uuid>>(0).is_some() {
+            page.tasks.push(Task::of(row));
+        } else {
+            page.deleted_tasks.push(row.get(23));
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(serde_json::to_vec(&page).map_err(unavailable)?))
 }
 
 #[derive(Deserialize)]
@@ -698,6 +780,7 @@ async fn main() -> std::io::Result<()> {
             .route("/api/{user}/tasks/{id}", web::patch().to(update))
             .route("/api/{user}/tasks/{id}/complete", web::patch().to(toggle))
             .route("/api/{user}/tasks/{id}/move", web::post().to(move_task))
+            .route("/api/{user}/changes", web::get().to(changes))
     })
     .bind(("127.0.0.1", port))?
     .run()

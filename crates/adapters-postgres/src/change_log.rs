@@ -22,9 +22,9 @@ use crate::entity::{list, task, user};
 use crate::error::translate;
 use crate::list_repository::{ListOrder, counted};
 use crate::reminders::REMINDER_OP;
-use crate::sql::greatest;
+use crate::sql::{Written, greatest};
 use crate::store::Store;
-use crate::task_repository::{TASK_COLUMNS, task_columns, task_in_row, tasks_by_id};
+use crate::task_repository::{TASK_COLUMNS, column, task_columns, task_in_row, tasks_by_id};
 
 /// `changes.kind` of a list's tombstone, and of a list in a page.
 const LIST: i32 = 0;
@@ -202,20 +202,20 @@ impl SeaChangeLog {
         limit: u32,
         reading: Reading,
     ) -> Result<ChangePage, SyncError> {
-        let sql = self.page_sql(reading);
-        let rows = self
-            .db
-            .query_all_raw(Statement::from_sql_and_values(
-                self.backend(),
-                sql,
-                [
-                    owner.as_str().into(),
-                    i64::try_from(since).unwrap_or(i64::MAX).into(),
-                    i64::from(limit + 1).into(),
-                ],
-            ))
-            .await
-            .map_err(translate)?;
+        // The same text for every page of a reading: written once.
+        static PAGE: Written<Reading> = Written::new();
+        let backend = self.backend();
+        let values = || {
+            vec![
+                owner.as_str().into(),
+                i64::try_from(since).unwrap_or(i64::MAX).into(),
+                i64::from(limit + 1).into(),
+            ]
+        };
+        let statement = PAGE.statement(backend, reading, values, || {
+            Statement::from_sql_and_values(backend, self.page_sql(reading), values())
+        });
+        let rows = self.db.query_all_raw(statement).await.map_err(translate)?;
         let Some(first) = rows.first() else {
             // An owner who never wrote has no history: only 0 is theirs.
             resumable(since, 0, 0)?;
@@ -225,31 +225,21 @@ impl SeaChangeLog {
                 has_more: false,
             });
         };
-        let column = |n: usize| TASK_COLUMNS + n;
-        let head = number(
-            first
-                .try_get_by_index::<i64>(column(0))
-                .map_err(translate)?,
-        );
-        let floor = number(
-            first
-                .try_get_by_index::<i64>(column(1))
-                .map_err(translate)?,
-        );
+        // The page's own columns, after the task's.
+        let at = |n: usize| TASK_COLUMNS + n;
+        let head = number(column(first, at(0)).map_err(translate)?);
+        let floor = number(column(first, at(1)).map_err(translate)?);
         resumable(since, head, floor)?;
         // The page's entries, by number; `None` for a reminder of a task deleted since,
         // which its tombstone reports.
         let mut entries = Vec::with_capacity(rows.len());
         let mut lists = Vec::new();
         for row in &rows {
-            let Some(kind) = row
-                .try_get_by_index::<Option<i32>>(column(2))
-                .map_err(translate)?
-            else {
+            let Some(kind) = column::<Option<i32>>(row, at(2)).map_err(translate)? else {
                 continue;
             };
-            let id: uuid::Uuid = row.try_get_by_index(column(3)).map_err(translate)?;
-            let op: i32 = row.try_get_by_index(column(6)).map_err(translate)?;
+            let id: uuid::Uuid = column(row, at(3)).map_err(translate)?;
+            let op: i32 = column(row, at(6)).map_err(translate)?;
             let entry = if kind == TASK {
                 match (task_in_row(row, owner)?, op == i32::from(REMINDER_OP)) {
                     (Some(task), true) => Some(Entry::Reminder(task)),
@@ -262,8 +252,8 @@ impl SeaChangeLog {
                 lists.push(id);
                 Some(Entry::DeletedList(ListId::from(id)))
             };
-            let seq = number(row.try_get_by_index::<i64>(column(4)).map_err(translate)?);
-            let created = row.try_get_by_index::<i32>(column(5)).map_err(translate)? == 1;
+            let seq = number(column(row, at(4)).map_err(translate)?);
+            let created = column::<i32>(row, at(5)).map_err(translate)? == 1;
             entries.push((
                 seq,
                 entry.map(|entry| Change {

@@ -181,7 +181,7 @@ pub(crate) const TASK_COLUMNS: usize = 20;
 /// descriptions for every value of a listing. The types are the schema's own (the repository
 /// tests read back every column of stored tasks on both backends); a NULL where `T` is not
 /// an `Option` is still an error.
-fn column<T>(row: &sea_orm::QueryResult, index: usize) -> Result<T, sea_orm::DbErr>
+pub(crate) fn column<T>(row: &sea_orm::QueryResult, index: usize) -> Result<T, sea_orm::DbErr>
 where
     T: sea_orm::TryGetable + for<'r> sea_orm::sqlx::Decode<'r, sea_orm::sqlx::Postgres>,
 {

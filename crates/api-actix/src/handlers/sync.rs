@@ -49,7 +49,10 @@ pub async fn changes(
 ) -> Result<HttpResponse, ApiError> {
     let (since, size) = query.params.into_domain()?;
     let page = state.sync.changes(owner.id(), since, size).await?;
-    Ok(HttpResponse::Ok().json(ChangesResponse::from(&page)))
+    let body = super::page_json(&ChangesResponse::from(&page), page.changes.len());
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 /// The user's changes as they happen, as Server-Sent Events.

@@ -122,10 +122,7 @@ pub async fn list_tasks(
     let task_query = params.into_domain()?;
     let page = state.tasks.list(owner.id(), &task_query).await?;
     let tasks: Vec<TaskResponse<'_>> = page.tasks.iter().map(TaskResponse::from).collect();
-    // Room for a typical task up front: grown from empty, a page of 50 was copied into seven
-    // ever larger buffers on its way out.
-    let mut body = Vec::with_capacity(512 * tasks.len() + 2);
-    serde_json::to_writer(&mut body, &tasks).expect("tasks always serialise");
+    let body = super::page_json(&tasks, tasks.len());
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Total-Count", page.total));
     let links = page_links(

@@ -24,7 +24,7 @@ pub enum Entry {
 }
 
 /// What a read of the history is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Reading {
     /// `/changes`: the entities changed. A reminder is not a change of its task.
     Changes,
