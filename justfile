@@ -63,6 +63,12 @@ profile scenario:
     bench/profile {{scenario}}
     bench/profile {{scenario}} reference
 
+# System calls per request of one scenario, counted by strace, for the API and for
+# bench/reference: just syscalls toggle
+syscalls scenario:
+    bench/syscalls {{scenario}}
+    bench/syscalls {{scenario}} reference
+
 # Ten minutes of the mixed load at half its peak rate; rate, p99 and RSS minute by minute.
 soak:
     bench/soak
