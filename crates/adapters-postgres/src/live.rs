@@ -1,7 +1,9 @@
 //! Wake-ups for the streams that follow a user's changes: which owners' logs just grew.
 //!
 //! The log itself is the truth (written by triggers with every change); a wake-up only says
-//! "read it now". Every committed write wakes the streams of this instance at once. On
+//! "read it now". Every committed write wakes the streams of this instance at once, on the
+//! writer's own thread: handing each wake-up to a task of its own woke another thread per
+//! write, most often to find no stream of that owner here (`bench/syscalls`). On
 //! PostgreSQL it also reaches the other instances: the writer's owner goes to a relay that
 //! sends it with `pg_notify` after the commit, batched, and each instance's relay `LISTEN`s.
 //! Notifying inside the write's transaction would be simpler, but PostgreSQL serialises the
@@ -11,19 +13,17 @@
 //! reconnecting): streams also read their log every heartbeat, and a reconnected listener
 //! wakes every stream, so a loss costs latency, never an event.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::postgres::PgListener;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 /// The `LISTEN`/`NOTIFY` channel of the relay.
 const CHANNEL: &str = "todo_changes";
 /// Wake-ups waiting for the relay before new ones are dropped.
 const RELAY_QUEUE: usize = 4096;
-/// Wake-ups waiting for a slow subscriber before it misses some (and must wake everyone).
-const LOCAL_QUEUE: usize = 4096;
 /// The most owners one `pg_notify` statement carries.
 const BATCH: usize = 512;
 /// The least time between two `pg_notify` statements. Each one wakes every listening
@@ -36,25 +36,39 @@ const SPACING: Duration = Duration::from_millis(10);
 const RETRY: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// What a subscriber is told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wake {
+/// What the follower is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake<'a> {
     /// This owner's log grew.
-    Owner(String),
+    Owner(&'a str),
     /// Wake-ups may have been missed: every follower should read its log.
     Everyone,
 }
 
+/// Who is told of wake-ups: called on the thread that commits (or that receives another
+/// instance's notification), so it must be quick and must not block.
+type Follower = Arc<dyn Fn(Wake<'_>) + Send + Sync>;
+
 /// The wake-ups of one store, shared by its repositories and the relay.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ChangeFeed {
-    local: broadcast::Sender<Wake>,
+    follower: Arc<OnceLock<Follower>>,
     /// To the relay, on PostgreSQL.
     outbound: Option<mpsc::Sender<String>>,
     /// The relay's end, until the relay takes it.
     inbound: Arc<Mutex<Option<mpsc::Receiver<String>>>>,
     /// Tells this instance's notifications from the others'.
     instance: u64,
+}
+
+impl std::fmt::Debug for ChangeFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeFeed")
+            .field("followed", &self.follower.get().is_some())
+            .field("relayed", &self.outbound.is_some())
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ChangeFeed {
@@ -67,23 +81,28 @@ impl ChangeFeed {
             (None, None)
         };
         Self {
-            local: broadcast::channel(LOCAL_QUEUE).0,
+            follower: Arc::default(),
             outbound,
             inbound: Arc::new(Mutex::new(inbound)),
             instance: rand_instance(),
         }
     }
 
-    /// The wake-ups from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Wake> {
-        self.local.subscribe()
+    /// Tells `follower` of every wake-up from now on; `false` when the feed has one already.
+    pub fn follow(&self, follower: impl Fn(Wake<'_>) + Send + Sync + 'static) -> bool {
+        self.follower.set(Arc::new(follower)).is_ok()
+    }
+
+    fn wake(&self, wake: Wake<'_>) {
+        if let Some(follower) = self.follower.get() {
+            follower(wake);
+        }
     }
 
     /// Tells every follower of `owner` that their log grew; called after each commit.
     pub(crate) fn changed(&self, owner: &str) {
-        // No subscriber is no one to tell, and a full relay queue is a wake-up the heartbeat
-        // makes up for.
-        let _ = self.local.send(Wake::Owner(owner.to_owned()));
+        self.wake(Wake::Owner(owner));
+        // A full relay queue is a wake-up the heartbeat makes up for.
         if let Some(outbound) = &self.outbound {
             let _ = outbound.try_send(owner.to_owned());
         }
@@ -147,7 +166,7 @@ impl ChangeFeed {
             };
             retry = RETRY;
             // Whatever was notified while no one listened is in the logs.
-            let _ = self.local.send(Wake::Everyone);
+            self.wake(Wake::Everyone);
             loop {
                 match listener.try_recv().await {
                     Ok(Some(notification)) => {
@@ -156,13 +175,11 @@ impl ChangeFeed {
                             .split_once(':')
                             .filter(|_| !payload.starts_with(&own))
                         {
-                            let _ = self.local.send(Wake::Owner(owner.to_owned()));
+                            self.wake(Wake::Owner(owner));
                         }
                     }
                     // The connection was lost and made again (listening again): catch up.
-                    Ok(None) => {
-                        let _ = self.local.send(Wake::Everyone);
-                    }
+                    Ok(None) => self.wake(Wake::Everyone),
                     Err(error) => {
                         tracing::warn!(%error, "lost the listener of other instances' changes");
                         tokio::time::sleep(RETRY).await;

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use adapters_postgres::Wake;
 use domain::sync::{ChangePage, Cursor, SyncError};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
 /// The most streams one user holds open on one instance.
 pub const STREAMS_PER_USER: usize = 10;
@@ -112,7 +112,7 @@ impl Streams {
     }
 
     /// Wakes the streams a wake-up concerns.
-    pub fn wake(&self, wake: &Wake) {
+    pub fn wake(&self, wake: Wake<'_>) {
         let users = self.users();
         let bump = |followers: &Followers| followers.wake.send_modify(|n| *n += 1);
         match wake {
@@ -122,18 +122,6 @@ impl Streams {
                 }
             }
             Wake::Everyone => users.values().for_each(bump),
-        }
-    }
-
-    /// Forwards the store's wake-ups to the streams, for as long as the store lives; wakes
-    /// everyone when some were missed.
-    pub async fn follow(self: Arc<Self>, mut wakes: broadcast::Receiver<Wake>) {
-        loop {
-            match wakes.recv().await {
-                Ok(wake) => self.wake(&wake),
-                Err(broadcast::error::RecvError::Lagged(_)) => self.wake(&Wake::Everyone),
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
         }
     }
 }
@@ -172,11 +160,11 @@ mod tests {
         let streams = Arc::new(Streams::default());
         let mut alice = streams.open("alice").unwrap();
         let bob = streams.open("bob").unwrap();
-        streams.wake(&Wake::Owner("alice".into()));
+        streams.wake(Wake::Owner("alice"));
         assert!(alice.woken.has_changed().unwrap());
         assert!(!bob.woken.has_changed().unwrap());
         alice.woken.mark_unchanged();
-        streams.wake(&Wake::Everyone);
+        streams.wake(Wake::Everyone);
         assert!(alice.woken.has_changed().unwrap());
         assert!(bob.woken.has_changed().unwrap());
     }

@@ -212,12 +212,13 @@ impl Application {
     }
 }
 
-/// Periodic work: forget expired idempotency keys and idle rate-limit buckets, drain the
-/// metrics' buffers.
 /// Wakes this instance's event streams: from the store's writes, and on PostgreSQL from the
-/// other instances' through the relay. Both run as long as the process does.
+/// other instances' through the relay, which runs as long as the process does.
 fn spawn_live(store: &Store, state: &AppState) {
-    tokio::spawn(state.streams.clone().follow(store.feed().subscribe()));
+    let streams = state.streams.clone();
+    // A store serves one application: it has no follower yet.
+    let followed = store.feed().follow(move |wake| streams.wake(wake));
+    debug_assert!(followed, "the store's wake-ups already have a follower");
     let store = store.clone();
     tokio::spawn(async move { store.relay().await });
 }
@@ -256,6 +257,8 @@ fn spawn_reminders(reminders: ReminderService, draining: Draining) {
     });
 }
 
+/// Periodic work: forget expired idempotency keys and idle rate-limit buckets, drain the
+/// metrics' buffers.
 fn spawn_chores(state: AppState, limiter: Option<web::Data<RateLimiter>>) {
     tokio::spawn(async move {
         let mut purge = tokio::time::interval(PURGE_EVERY);
