@@ -163,7 +163,9 @@ impl SeaChangeLog {
         // as it is now, and the owner's last number, all from one snapshot, so that a page
         // that is not full holds every change up to that number. Lists, with their counts,
         // take a second when there are any. An entity is new to the reader when its creation
-        // (its last change, while `created_seq` is NULL) is after `since`.
+        // (its last change, while `created_seq` is NULL) is after `since`. The owner's last
+        // number is computed once, in a derived table that its LIMIT keeps PostgreSQL from
+        // merging into the join: in the select list it was computed again for every row.
         let numbered = |kind: i32, table: &str| {
             format!(
                 "SELECT {kind} AS kind, id AS entity, changed_seq AS seq, \
@@ -177,15 +179,17 @@ impl SeaChangeLog {
             Reading::Events => format!("op IN ({DELETED}, {REMINDER_OP})"),
         };
         format!(
-            "SELECT {tasks}, {head}, users.history_floor, p.kind, p.entity, p.seq, p.created, p.op \
-             FROM users LEFT JOIN ( \
+            "SELECT {tasks}, o.head, o.history_floor, p.kind, p.entity, p.seq, p.created, p.op \
+             FROM (SELECT {head} AS head, users.history_floor FROM users \
+                   WHERE users.id = $1 LIMIT 1) o \
+             LEFT JOIN ( \
                  SELECT * FROM ({listed} UNION ALL {tasked} UNION ALL \
                      SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) \
                      FROM changes WHERE owner = $1 AND seq > $2 AND {logged}) AS u \
                  ORDER BY seq LIMIT $3 \
              ) p ON 1 = 1 \
              LEFT JOIN tasks t ON p.kind = {TASK} AND t.owner = $1 AND t.id = p.entity \
-             WHERE users.id = $1 ORDER BY p.seq",
+             ORDER BY p.seq",
             tasks = task_columns("t"),
             head = self.head(),
             listed = numbered(LIST, "lists"),
