@@ -90,7 +90,9 @@ mod tests {
             .execute("INSERT INTO t VALUES (2)")
             .await
             .unwrap_err();
-        let code = error.as_database_error().and_then(|e| e.code());
+        let code = error
+            .as_database_error()
+            .and_then(sqlx::error::DatabaseError::code);
         assert_eq!(code.as_deref(), Some("517"));
         let translated = translate(DbErr::Exec(RuntimeErr::SqlxError(error.into())));
         drop((reader, writer));
