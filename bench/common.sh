@@ -56,7 +56,8 @@ run_wrk() {
     local script=bench/scenario.lua
     [ -n "${3:-}" ] && script=bench/paced.lua
     # Each user's cursor stands before their ten latest changes (tombstones included), so that
-    # the changes scenario reads pages of ten whatever ran before it.
+    # the changes scenario reads pages of ten whatever ran before it; 0 (all of it) for a user
+    # with fewer.
     psql -At -F' ' "$bench_url" -c "
         WITH numbers AS (
             SELECT owner, changed_seq AS seq FROM tasks
@@ -66,8 +67,8 @@ run_wrk() {
                 SELECT owner, seq, row_number() OVER (PARTITION BY owner ORDER BY seq DESC) AS r
                 FROM numbers) AS ranked
             WHERE r = 11)
-        SELECT substr(t.owner, 2), t.id, t.version, c.seq
-        FROM tasks t JOIN cursors c ON c.owner = t.owner
+        SELECT substr(t.owner, 2), t.id, t.version, COALESCE(c.seq, 0)
+        FROM tasks t LEFT JOIN cursors c ON c.owner = t.owner
         WHERE t.title <> 'Bench task' AND t.parent_id IS NULL AND t.subtask_count = 0" \
         >"$work/tasks.txt"
     local output result

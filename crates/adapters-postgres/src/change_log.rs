@@ -53,27 +53,12 @@ impl SeaChangeLog {
         self.db.get_database_backend()
     }
 
-    /// The number of the owner's last change, in a statement on their `users` row: the
-    /// greatest of their rows' and tombstones', or, when greater, the greatest purged. Numbers
-    /// are handed out under the owner's lock, so every change of theirs still to commit will
-    /// have a greater one.
-    fn head(&self) -> String {
-        format!(
-            "{greatest}(\
-             COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), \
-             COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), \
-             COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), \
-             users.history_floor)",
-            greatest = greatest(self.backend()),
-        )
-    }
-
     /// The owner's last change number and the greatest number purged (0 and 0 for an owner
     /// who never wrote).
     async fn bounds(&self, owner: &UserId) -> Result<(u64, u64), RepoError> {
         let row = user::Entity::find()
             .select_only()
-            .expr(Expr::cust(self.head()))
+            .expr(Expr::cust(head(self.backend())))
             .column(user::Column::HistoryFloor)
             .filter(user::Column::Id.eq(owner.as_str()))
             .into_tuple::<(i64, i64)>()
@@ -157,46 +142,6 @@ impl SeaChangeLog {
         })
     }
 
-    /// The statement of a page after `$2` of owner `$1`'s history, `$3` entries at most.
-    fn page_sql(&self, reading: Reading) -> String {
-        // One statement: the page (rows and log entries numbered after `since`) with each task
-        // as it is now, and the owner's last number, all from one snapshot, so that a page
-        // that is not full holds every change up to that number. Lists, with their counts,
-        // take a second when there are any. An entity is new to the reader when its creation
-        // (its last change, while `created_seq` is NULL) is after `since`. The owner's last
-        // number is computed once, in a derived table that its LIMIT keeps PostgreSQL from
-        // merging into the join: in the select list it was computed again for every row.
-        let numbered = |kind: i32, table: &str| {
-            format!(
-                "SELECT {kind} AS kind, id AS entity, changed_seq AS seq, \
-                        CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END \
-                        AS created, {CHANGED} AS op \
-                 FROM {table} WHERE owner = $1 AND changed_seq > $2"
-            )
-        };
-        let logged = match reading {
-            Reading::Changes => format!("op = {DELETED}"),
-            Reading::Events => format!("op IN ({DELETED}, {REMINDER_OP})"),
-        };
-        format!(
-            "SELECT {tasks}, o.head, o.history_floor, p.kind, p.entity, p.seq, p.created, p.op \
-             FROM (SELECT {head} AS head, users.history_floor FROM users \
-                   WHERE users.id = $1 LIMIT 1) o \
-             LEFT JOIN ( \
-                 SELECT * FROM ({listed} UNION ALL {tasked} UNION ALL \
-                     SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) \
-                     FROM changes WHERE owner = $1 AND seq > $2 AND {logged}) AS u \
-                 ORDER BY seq LIMIT $3 \
-             ) p ON 1 = 1 \
-             LEFT JOIN tasks t ON p.kind = {TASK} AND t.owner = $1 AND t.id = p.entity \
-             ORDER BY p.seq",
-            tasks = task_columns("t"),
-            head = self.head(),
-            listed = numbered(LIST, "lists"),
-            tasked = numbered(TASK, "tasks"),
-        )
-    }
-
     /// The entities changed after `since`, in the order of their last change, read as they
     /// are now; for [`Reading::Events`], with the reminders fired since among them.
     async fn since(
@@ -206,19 +151,7 @@ impl SeaChangeLog {
         limit: u32,
         reading: Reading,
     ) -> Result<ChangePage, SyncError> {
-        // The same text for every page of a reading: written once.
-        static PAGE: Written<Reading> = Written::new();
-        let backend = self.backend();
-        let values = || {
-            vec![
-                owner.as_str().into(),
-                i64::try_from(since).unwrap_or(i64::MAX).into(),
-                i64::from(limit + 1).into(),
-            ]
-        };
-        let statement = PAGE.statement(backend, reading, values, || {
-            Statement::from_sql_and_values(backend, self.page_sql(reading), values())
-        });
+        let statement = page(self.backend(), reading, owner, since, limit);
         let rows = self.db.query_all_raw(statement).await.map_err(translate)?;
         let Some(first) = rows.first() else {
             // An owner who never wrote has no history: only 0 is theirs.
@@ -305,6 +238,78 @@ impl SeaChangeLog {
     }
 }
 
+/// The number of the owner's last change, in a statement on their `users` row: the greatest
+/// of their rows' and tombstones', or, when greater, the greatest purged. Numbers are handed
+/// out under the owner's lock, so every change of theirs still to commit will have a greater
+/// one.
+fn head(backend: DbBackend) -> String {
+    format!(
+        "{greatest}(\
+         COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), \
+         COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), \
+         COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), \
+         users.history_floor)",
+        greatest = greatest(backend),
+    )
+}
+
+/// The statement of a page of `owner`'s history after `since`, `limit` entries at most and
+/// one more (which tells whether there is more): [`page_sql`], written once per backend and
+/// reading.
+fn page(backend: DbBackend, reading: Reading, owner: &UserId, since: u64, limit: u32) -> Statement {
+    static WRITTEN: Written<Reading> = Written::new();
+    let values = || {
+        vec![
+            owner.as_str().into(),
+            i64::try_from(since).unwrap_or(i64::MAX).into(),
+            i64::from(limit + 1).into(),
+        ]
+    };
+    WRITTEN.statement(backend, reading, values, || {
+        Statement::from_sql_and_values(backend, page_sql(backend, reading), values())
+    })
+}
+
+/// The SQL of a page after `$2` of owner `$1`'s history, `$3` entries at most.
+fn page_sql(backend: DbBackend, reading: Reading) -> String {
+    // One statement: the page (rows and log entries numbered after `since`) with each task
+    // as it is now, and the owner's last number, all from one snapshot, so that a page
+    // that is not full holds every change up to that number. Lists, with their counts,
+    // take a second when there are any. An entity is new to the reader when its creation
+    // (its last change, while `created_seq` is NULL) is after `since`. The owner's last
+    // number is computed once, in a derived table that its LIMIT keeps PostgreSQL from
+    // merging into the join: in the select list it was computed again for every row.
+    let numbered = |kind: i32, table: &str| {
+        format!(
+            "SELECT {kind} AS kind, id AS entity, changed_seq AS seq, \
+                    CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END \
+                    AS created, {CHANGED} AS op \
+             FROM {table} WHERE owner = $1 AND changed_seq > $2"
+        )
+    };
+    let logged = match reading {
+        Reading::Changes => format!("op = {DELETED}"),
+        Reading::Events => format!("op IN ({DELETED}, {REMINDER_OP})"),
+    };
+    format!(
+        "SELECT {tasks}, o.head, o.history_floor, p.kind, p.entity, p.seq, p.created, p.op \
+         FROM (SELECT {head} AS head, users.history_floor FROM users \
+               WHERE users.id = $1 LIMIT 1) o \
+         LEFT JOIN ( \
+             SELECT * FROM ({listed} UNION ALL {tasked} UNION ALL \
+                 SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) \
+                 FROM changes WHERE owner = $1 AND seq > $2 AND {logged}) AS u \
+             ORDER BY seq LIMIT $3 \
+         ) p ON 1 = 1 \
+         LEFT JOIN tasks t ON p.kind = {TASK} AND t.owner = $1 AND t.id = p.entity \
+         ORDER BY p.seq",
+        tasks = task_columns("t"),
+        head = head(backend),
+        listed = numbered(LIST, "lists"),
+        tasked = numbered(TASK, "tasks"),
+    )
+}
+
 /// Whether a history whose last change is `head` and whose greatest purged one is `floor`
 /// can resume after `seq`: not past its end (no such cursor was handed out), not before what
 /// was purged (what came after it may be gone).
@@ -376,5 +381,28 @@ impl ChangeLog for SeaChangeLog {
             .map_err(translate)?;
         txn.commit().await.map_err(translate)?;
         Ok(purged.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_binds_its_values_to_the_sql_of_its_backend_and_reading() {
+        let owner = UserId::parse("alice").expect("a user id");
+        // Twice round: the second time, every statement comes from what the first wrote.
+        for _ in 0..2 {
+            for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+                for reading in [Reading::Changes, Reading::Events] {
+                    let built = Statement::from_sql_and_values(
+                        backend,
+                        page_sql(backend, reading),
+                        [owner.as_str().into(), 7_i64.into(), 11_i64.into()],
+                    );
+                    assert_eq!(page(backend, reading, &owner, 7, 10), built);
+                }
+            }
+        }
     }
 }

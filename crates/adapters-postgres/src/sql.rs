@@ -9,10 +9,10 @@ use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{DbBackend, Statement, Value};
 
 /// Statements whose SQL depends on a few facts only, their *shape* (which clauses they have)
-/// and the backend, not on their values: built and written by sea-query once per shape and
-/// backend, then only bound. sea-query spent ~14,000 instructions writing one task's select anew for
-/// every `get`, and allocated 43 times for a listing's. Each statement kept here has a test
-/// that what it binds is what sea-query builds, in every shape.
+/// and the backend, not on their values: built and written by sea-query (or `format!`) once
+/// per shape and backend, then only bound. sea-query spent ~14,000 instructions writing one
+/// task's select anew for every `get`, and allocated 43 times for a listing's. Each statement
+/// kept here has a test that what it binds is what its builder builds, in every shape.
 pub(crate) struct Written<K> {
     sql: OnceLock<RwLock<Kept<K>>>,
 }
