@@ -88,12 +88,16 @@ impl Store {
             .connect_timeout(settings.acquire_timeout)
             .sqlx_logging(false);
         if settings.is_sqlite_memory() {
-            // One database per connection: keep exactly one, forever.
+            // One database per connection: keep exactly one, forever. Never pinged on
+            // checkout either: an in-process connection cannot go stale, and a checkout
+            // cancelled during its ping (a client gone mid-request) would close it, and every
+            // row with it.
             options
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None::<Duration>)
-                .max_lifetime(None::<Duration>);
+                .max_lifetime(None::<Duration>)
+                .test_before_acquire(false);
         } else {
             options
                 // One more on PostgreSQL: the relay's listener holds one for good.
