@@ -1,10 +1,13 @@
 //! The connection pool as patched in vendor/sqlx-core: a released connection is flushed, not
-//! pinged. What a cancelled query or a dropped transaction left behind must still be cleaned
-//! up: the rollback sent at once (its locks released with it), the answers drained.
+//! pinged, and one with nothing to flush is back in the pool at once, without a task. What a
+//! cancelled query or a dropped transaction left behind must still be cleaned up: the
+//! rollback sent at once (its locks released with it), the answers drained. And as the store
+//! sets it up: an in-memory SQLite's one connection survives a cancelled checkout.
 
 use std::time::Duration;
 
 use adapters_postgres::testing::{TestDatabase, connection};
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
@@ -89,6 +92,46 @@ async fn a_dropped_transaction_is_rolled_back_at_once() {
         .expect("the dropped transaction's lock was released");
     waiting.commit().await.unwrap();
     every_connection_is_clean(&db).await;
+}
+
+// One thread: a task spawned to return the connection could not have run before the check.
+#[tokio::test(flavor = "current_thread")]
+async fn a_clean_connection_is_back_in_the_pool_as_it_is_released() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let pool = connection(db.store()).get_postgres_connection_pool();
+    let mut used = pool.acquire().await.unwrap();
+    sea_orm::sqlx::query("SELECT 1")
+        .execute(&mut *used)
+        .await
+        .unwrap();
+    let idle = pool.num_idle();
+    drop(used);
+    assert_eq!(
+        pool.num_idle(),
+        idle + 1,
+        "is vendor/sqlx-core's patch still applied?"
+    );
+    every_connection_is_clean(&db).await;
+}
+
+#[tokio::test]
+async fn an_in_memory_database_outlives_a_cancelled_checkout() {
+    let db = TestDatabase::sqlite().await;
+    // A checkout given up at its first wait, as when a client leaves mid-request. Were the
+    // connection pinged on checkout, giving up during the ping would close it, and the
+    // database with it: the pool would open a new, empty one.
+    drop(
+        connection(db.store())
+            .get_sqlite_connection_pool()
+            .acquire()
+            .now_or_never(),
+    );
+    connection(db.store())
+        .execute_unprepared("SELECT COUNT(*) FROM users")
+        .await
+        .expect("the migrated database is still there");
 }
 
 #[tokio::test]
