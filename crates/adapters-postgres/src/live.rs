@@ -47,7 +47,7 @@ pub enum Wake<'a> {
 
 /// Who is told of wake-ups: called on the thread that commits (or that receives another
 /// instance's notification), so it must be quick and must not block.
-type Follower = Arc<dyn Fn(Wake<'_>) + Send + Sync>;
+type Follower = Box<dyn Fn(Wake<'_>) + Send + Sync>;
 
 /// The wake-ups of one store, shared by its repositories and the relay.
 #[derive(Clone)]
@@ -90,7 +90,7 @@ impl ChangeFeed {
 
     /// Tells `follower` of every wake-up from now on; `false` when the feed has one already.
     pub fn follow(&self, follower: impl Fn(Wake<'_>) + Send + Sync + 'static) -> bool {
-        self.follower.set(Arc::new(follower)).is_ok()
+        self.follower.set(Box::new(follower)).is_ok()
     }
 
     fn wake(&self, wake: Wake<'_>) {
