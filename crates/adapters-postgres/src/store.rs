@@ -164,32 +164,32 @@ impl Store {
         self.db.ping().await.is_ok()
     }
 
-    /// Applies every pending migration. On PostgreSQL it first takes a database-wide advisory
-    /// lock, held by the transaction the migrations run in: instances that start together on
-    /// one database apply each migration once, the others wait (at most
-    /// [`MIGRATION_LOCK_TIMEOUT`]) and then find nothing pending.
+    /// Applies every pending migration, all in one transaction: a migration that fails leaves
+    /// the schema as it was, and SQLite syncs its file once rather than once per statement. On
+    /// PostgreSQL it first takes a database-wide advisory lock, held by that transaction:
+    /// instances that start together on one database apply each migration once, the others
+    /// wait (at most [`MIGRATION_LOCK_TIMEOUT`]) and then find nothing pending. (SQLite has one
+    /// writer and, here, one instance.)
     pub async fn migrate_up(&self) -> Result<(), DbErr> {
-        if self.backend() != DbBackend::Postgres {
-            // SQLite has one writer and, here, one instance.
-            return Migrator::up(&self.db, None).await;
-        }
         let transaction = self.db.begin().await?;
-        transaction
-            .execute_unprepared(&format!(
-                "SET LOCAL lock_timeout = '{}s'",
-                MIGRATION_LOCK_TIMEOUT.as_secs()
-            ))
-            .await?;
-        transaction
-            .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-            .await
-            .map_err(|e| {
-                DbErr::Custom(format!(
-                    "cannot take the migration lock (another instance may be migrating; the wait \
-                     is {} s at most): {e}",
+        if self.backend() == DbBackend::Postgres {
+            transaction
+                .execute_unprepared(&format!(
+                    "SET LOCAL lock_timeout = '{}s'",
                     MIGRATION_LOCK_TIMEOUT.as_secs()
                 ))
-            })?;
+                .await?;
+            transaction
+                .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await
+                .map_err(|e| {
+                    DbErr::Custom(format!(
+                        "cannot take the migration lock (another instance may be migrating; the \
+                         wait is {} s at most): {e}",
+                        MIGRATION_LOCK_TIMEOUT.as_secs()
+                    ))
+                })?;
+        }
         Migrator::up(&transaction, None).await?;
         transaction.commit().await
     }

@@ -14,6 +14,7 @@ use crate::{NOW, Repos, new_task};
 adapters_postgres::on_both_backends!(
     setup = crate::database;
     migrations_go_down_and_up_again,
+    a_migration_that_fails_leaves_the_schema_as_it_was,
     existing_tasks_land_in_the_inbox_in_creation_order,
     deleting_a_user_cascades_to_their_tasks_and_tags,
     the_database_itself_rejects_a_title_over_200_characters,
@@ -53,6 +54,42 @@ async fn migrations_go_down_and_up_again(db: &TestDatabase) {
     let status = store.migration_status().await.unwrap();
     assert_eq!(status.len(), migrations);
     assert!(status.iter().all(|m| m.applied));
+    Repos::new(db).add("alice", new_task("works"), NOW).await;
+}
+
+async fn a_migration_that_fails_leaves_the_schema_as_it_was(db: &TestDatabase) {
+    let store = db.store();
+    let migrations = store.migration_status().await.unwrap().len();
+    for _ in 0..migrations {
+        store.migrate_down().await.unwrap();
+    }
+    // In the way of the fourth migration, which creates `lists`.
+    db.connection()
+        .execute_unprepared("CREATE TABLE lists (id INTEGER)")
+        .await
+        .unwrap();
+
+    assert!(store.migrate_up().await.is_err());
+
+    assert!(
+        store
+            .migration_status()
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| !m.applied),
+        "the three migrations before it are not applied either"
+    );
+    let users = db
+        .connection()
+        .execute_unprepared("SELECT COUNT(*) FROM users")
+        .await;
+    assert!(users.is_err(), "their tables are not there");
+    db.connection()
+        .execute_unprepared("DROP TABLE lists")
+        .await
+        .unwrap();
+    store.migrate_up().await.unwrap();
     Repos::new(db).add("alice", new_task("works"), NOW).await;
 }
 
