@@ -135,6 +135,24 @@ async fn an_in_memory_database_outlives_a_cancelled_checkout() {
 }
 
 #[tokio::test]
+async fn returning_a_connection_is_a_small_future() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let pool = connection(db.store()).get_postgres_connection_pool();
+    let mut conn = pool.acquire().await.unwrap();
+    let returning = conn.return_to_pool();
+    // Every release boxes it (vendor/sqlx-core); unpatched, the upkeep of `min_connections`
+    // it ends with (rarely: after a connection was closed) held a connect future inline.
+    assert!(
+        size_of_val(&returning) < 1024,
+        "{} bytes: is vendor/sqlx-core's patch still applied?",
+        size_of_val(&returning)
+    );
+    returning.await;
+}
+
+#[tokio::test]
 async fn acquiring_a_connection_is_a_small_future() {
     // Unpatched, it held a whole connect-and-TLS-handshake future: 14.5 KB, copied at every
     // boxing on SeaORM's way to the driver.
