@@ -34,20 +34,28 @@ async fn count(db: &TestDatabase, table: &str) -> i64 {
         .unwrap()
 }
 
-async fn migrations_go_down_and_up_again(db: &TestDatabase) {
-    let store = db.store();
+/// Reverts every migration; returns how many there are.
+async fn all_down(store: &Store) -> usize {
     let migrations = store.migration_status().await.unwrap().len();
     for _ in 0..migrations {
         store.migrate_down().await.unwrap();
     }
-    assert!(
-        store
-            .migration_status()
-            .await
-            .unwrap()
-            .iter()
-            .all(|m| !m.applied)
-    );
+    migrations
+}
+
+async fn none_applied(store: &Store) -> bool {
+    store
+        .migration_status()
+        .await
+        .unwrap()
+        .iter()
+        .all(|m| !m.applied)
+}
+
+async fn migrations_go_down_and_up_again(db: &TestDatabase) {
+    let store = db.store();
+    let migrations = all_down(store).await;
+    assert!(none_applied(store).await);
 
     store.migrate_up().await.unwrap();
 
@@ -59,10 +67,7 @@ async fn migrations_go_down_and_up_again(db: &TestDatabase) {
 
 async fn a_migration_that_fails_leaves_the_schema_as_it_was(db: &TestDatabase) {
     let store = db.store();
-    let migrations = store.migration_status().await.unwrap().len();
-    for _ in 0..migrations {
-        store.migrate_down().await.unwrap();
-    }
+    all_down(store).await;
     // In the way of the fourth migration, which creates `lists`.
     db.connection()
         .execute_unprepared("CREATE TABLE lists (id INTEGER)")
@@ -72,12 +77,7 @@ async fn a_migration_that_fails_leaves_the_schema_as_it_was(db: &TestDatabase) {
     assert!(store.migrate_up().await.is_err());
 
     assert!(
-        store
-            .migration_status()
-            .await
-            .unwrap()
-            .iter()
-            .all(|m| !m.applied),
+        none_applied(store).await,
         "the three migrations before it are not applied either"
     );
     let users = db
