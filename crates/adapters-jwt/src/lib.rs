@@ -73,7 +73,7 @@ pub struct NoVerificationMethod;
 /// A verified caller, remembered until their token expires.
 #[derive(Clone)]
 struct Verified {
-    user: AuthenticatedUser,
+    user: Arc<AuthenticatedUser>,
     valid_for: Duration,
 }
 
@@ -186,7 +186,7 @@ impl JwtVerifier {
         claims.check_issued_at(now, self.leeway.as_secs())?;
         let user = claims.user()?;
         Ok(Verified {
-            user,
+            user: Arc::new(user),
             valid_for: Duration::from_secs(claims.expires_at().saturating_sub(now)),
         })
     }
@@ -194,7 +194,7 @@ impl JwtVerifier {
 
 #[async_trait]
 impl TokenVerifier for JwtVerifier {
-    async fn verify(&self, token: &str) -> Result<AuthenticatedUser, AuthError> {
+    async fn verify(&self, token: &str) -> Result<Arc<AuthenticatedUser>, AuthError> {
         if token.is_empty() {
             return Err(AuthError::Missing);
         }

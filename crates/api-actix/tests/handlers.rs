@@ -41,11 +41,11 @@ impl Ports {
     fn signed_in_as_alice() -> Self {
         let mut ports = Self::default();
         ports.verifier.expect_verify().returning(|_| {
-            Ok(AuthenticatedUser::new(
+            Ok(Arc::new(AuthenticatedUser::new(
                 UserId::parse("alice").unwrap(),
                 None,
                 None,
-            ))
+            )))
         });
         ports
     }

@@ -1,8 +1,9 @@
 //! The caller: the bearer token a request carries, the outcome of verifying it, and the
 //! extractors that hand the verified caller to handlers.
 
+use std::borrow::Cow;
 use std::future::{Ready, ready};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -14,12 +15,15 @@ use crate::error::ApiError;
 
 /// What the authentication middleware found out about the caller, kept in the request. The
 /// user is shared, not copied, with the extractors that hand it to handlers.
-pub(crate) struct Authentication(pub Result<Rc<AuthenticatedUser>, AuthError>);
+pub(crate) struct Authentication(pub Result<Arc<AuthenticatedUser>, AuthError>);
 
-/// The bearer token of a request: the `Authorization` header, else the configured cookie.
-/// Either given twice is refused: a proxy that reads the other one would see another caller
-/// (RFC 9110 allows the header once; RFC 6750 one token per request).
-pub(crate) fn bearer_token(req: &HttpRequest, cookie_name: &str) -> Result<String, AuthError> {
+/// The bearer token of a request: the `Authorization` header (borrowed), else the configured
+/// cookie. Either given twice is refused: a proxy that reads the other one would see another
+/// caller (RFC 9110 allows the header once; RFC 6750 one token per request).
+pub(crate) fn bearer_token<'r>(
+    req: &'r HttpRequest,
+    cookie_name: &str,
+) -> Result<Cow<'r, str>, AuthError> {
     let mut headers = req.headers().get_all(header::AUTHORIZATION);
     if let Some(value) = headers.next() {
         if headers.next().is_some() {
@@ -34,7 +38,7 @@ pub(crate) fn bearer_token(req: &HttpRequest, cookie_name: &str) -> Result<Strin
         return if token.is_empty() {
             Err(AuthError::Missing)
         } else {
-            Ok(token.to_owned())
+            Ok(Cow::Borrowed(token))
         };
     }
     // Unparseable cookies carry no token of ours.
@@ -44,13 +48,15 @@ pub(crate) fn bearer_token(req: &HttpRequest, cookie_name: &str) -> Result<Strin
     let mut named = cookies.iter().filter(|c| c.name() == cookie_name);
     match (named.next(), named.next()) {
         (Some(_), Some(_)) => Err(AuthError::Ambiguous),
-        (Some(cookie), None) if !cookie.value().is_empty() => Ok(cookie.value().to_owned()),
+        (Some(cookie), None) if !cookie.value().is_empty() => {
+            Ok(Cow::Owned(cookie.value().to_owned()))
+        }
         _ => Err(AuthError::Missing),
     }
 }
 
 /// The verified caller, or the 401 (400 for two tokens) that refuses them.
-fn caller(req: &HttpRequest) -> Result<Rc<AuthenticatedUser>, ApiError> {
+fn caller(req: &HttpRequest) -> Result<Arc<AuthenticatedUser>, ApiError> {
     let extensions = req.extensions();
     let Some(Authentication(outcome)) = extensions.get::<Authentication>() else {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -63,7 +69,7 @@ fn caller(req: &HttpRequest) -> Result<Rc<AuthenticatedUser>, ApiError> {
 }
 
 /// The authenticated caller.
-pub struct AuthUser(pub Rc<AuthenticatedUser>);
+pub struct AuthUser(pub Arc<AuthenticatedUser>);
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
@@ -75,7 +81,7 @@ impl FromRequest for AuthUser {
 }
 
 /// The caller, allowed to act for the path's `{user_id}`: their own id or `me` (else 403).
-pub struct Owner(pub Rc<AuthenticatedUser>);
+pub struct Owner(pub Arc<AuthenticatedUser>);
 
 impl Owner {
     /// The id whose data the request reaches.

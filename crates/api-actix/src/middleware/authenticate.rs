@@ -1,6 +1,6 @@
 //! Authentication: the one step that finds out who calls, on every `/api` request.
 
-use std::rc::Rc;
+use std::borrow::Cow;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,12 +23,13 @@ pub async fn authenticate(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(ApiError::Internal(anyhow::anyhow!("AppState is not registered")).into());
     };
+    // Borrowed from the request where it can be; moved into the match, so gone before `next`.
     let token = match bearer_token(req.request(), &state.cookie_name) {
         Err(AuthError::Missing) if is_events_route(req.path()) => query_token(req.query_string()),
         found => found,
     };
     let outcome = match token {
-        Ok(token) => state.verifier.verify(&token).await.map(Rc::new),
+        Ok(token) => state.verifier.verify(&token).await,
         Err(reason) => Err(reason),
     };
     req.extensions_mut().insert(Authentication(outcome));
@@ -48,10 +49,10 @@ fn is_events_route(path: &str) -> bool {
 }
 
 /// The `access_token` query parameter, given once.
-fn query_token(query: &str) -> Result<String, AuthError> {
+fn query_token(query: &str) -> Result<Cow<'_, str>, AuthError> {
     let mut tokens = form_urlencoded::parse(query.as_bytes())
         .filter(|(name, _)| name == "access_token")
-        .map(|(_, value)| value.into_owned());
+        .map(|(_, value)| value);
     match (tokens.next(), tokens.next()) {
         (Some(_), Some(_)) => Err(AuthError::Ambiguous),
         (Some(token), None) if !token.is_empty() => Ok(token),

@@ -1,5 +1,7 @@
 //! The token-verifier port: a bearer token in, the authenticated caller (or why not) out.
 
+use std::sync::Arc;
+
 use crate::user::AuthenticatedUser;
 
 /// Why a token was refused. The text of each variant is safe to show a client (it becomes the
@@ -57,10 +59,11 @@ pub enum AuthError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
 pub trait TokenVerifier: Send + Sync + 'static {
-    /// The caller the token identifies.
+    /// The caller the token identifies, shared: a verifier that remembers tokens hands out
+    /// the same caller again rather than a copy per request.
     ///
     /// # Errors
     /// The reason the token is refused. A key server that cannot be reached is not an error of
     /// its own: tokens whose keys are cached still verify, others are `UnknownKey`.
-    async fn verify(&self, token: &str) -> Result<AuthenticatedUser, AuthError>;
+    async fn verify(&self, token: &str) -> Result<Arc<AuthenticatedUser>, AuthError>;
 }
