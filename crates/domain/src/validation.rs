@@ -149,15 +149,7 @@ pub(crate) fn single_line(
     min: usize,
     max: usize,
 ) -> Result<(), FieldError> {
-    // One pass; ASCII text (most of it) is judged byte by byte. Stored titles and tags are
-    // parsed again for every row a listing reads, so this is on the hot path.
-    let (len, control) = if text.is_ascii() {
-        (text.len(), text.bytes().any(|b| b.is_ascii_control()))
-    } else {
-        text.chars().fold((0, false), |(len, control), c| {
-            (len + 1, control || c.is_control())
-        })
-    };
+    let (len, control) = length_and_control(text, b"");
     if !(min..=max).contains(&len) {
         return Err(FieldError::new(
             field,
@@ -171,6 +163,23 @@ pub(crate) fn single_line(
         ));
     }
     Ok(())
+}
+
+/// The length of `text` in characters (Unicode scalar values), and whether it has a control
+/// character (C0, C1, DEL) other than the ASCII ones `allowed`. ASCII text (most of it) is
+/// judged byte by byte: stored text is parsed again for every row a listing reads.
+pub(crate) fn length_and_control(text: &str, allowed: &[u8]) -> (usize, bool) {
+    let allowed = |c: char| u8::try_from(c).is_ok_and(|b| allowed.contains(&b));
+    if text.is_ascii() {
+        let control = text
+            .bytes()
+            .any(|b| b.is_ascii_control() && !allowed(char::from(b)));
+        (text.len(), control)
+    } else {
+        text.chars().fold((0, false), |(len, control), c| {
+            (len + 1, control || (c.is_control() && !allowed(c)))
+        })
+    }
 }
 
 #[cfg(test)]

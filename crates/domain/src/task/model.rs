@@ -11,7 +11,9 @@ use crate::clock::truncate_to_millis;
 use crate::list::ListId;
 use crate::position::Position;
 use crate::user::UserId;
-use crate::validation::{Collector, FieldError, ValidationErrors, Vocabulary, single_line};
+use crate::validation::{
+    Collector, FieldError, ValidationErrors, Vocabulary, length_and_control, single_line,
+};
 
 /// A task's id: a time-ordered UUID (version 7), so that ids sort by creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -96,16 +98,14 @@ impl TaskDescription {
         if raw.trim().is_empty() {
             return Ok(None);
         }
-        if raw.chars().count() > Self::MAX_CHARS {
+        let (len, control) = length_and_control(&raw, b"\n\r\t");
+        if len > Self::MAX_CHARS {
             return Err(FieldError::new(
                 "description",
                 "must be at most 1000 characters",
             ));
         }
-        if raw
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        if control {
             return Err(FieldError::new(
                 "description",
                 "must not contain control characters other than tabs and line breaks",

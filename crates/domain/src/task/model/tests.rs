@@ -92,6 +92,18 @@ fn description_with_a_nul_byte_is_rejected() {
 }
 
 #[test]
+fn description_in_any_script_keeps_line_breaks_and_refuses_other_controls() {
+    let text = "café\r\n\tthé";
+    assert_eq!(
+        TaskDescription::parse(text).unwrap().unwrap().as_str(),
+        text
+    );
+    for control in ["café\u{85}", "café\u{7f}", "café\0", "caf\u{9f}é"] {
+        assert!(TaskDescription::parse(control).is_err(), "{control:?}");
+    }
+}
+
+#[test]
 fn priority_accepts_exactly_the_three_names() {
     assert_eq!(Priority::parse("low"), Ok(Priority::Low));
     assert_eq!(Priority::parse("medium"), Ok(Priority::Medium));
