@@ -9,6 +9,7 @@
 //!
 //! No validation, no problem documents, no logs, no metrics: it is a yardstick, not a server.
 
+use std::num::NonZeroU8;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -18,6 +19,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
+use time::format_description::well_known::Iso8601;
+use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimePrecision};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -103,12 +106,15 @@ impl Sql {
     }
 }
 
-/// The API's timestamp: RFC 3339 in UTC with milliseconds.
+/// The API's timestamp: RFC 3339 in UTC with milliseconds, by `time`'s ISO 8601 writer as the
+/// API writes it (the benchmark's timestamps all have four-digit years).
 struct Timestamp(OffsetDateTime);
 
-const WIRE_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
-    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-);
+const WIRE: EncodedConfig = Config::DEFAULT
+    .set_time_precision(TimePrecision::Second {
+        decimal_digits: NonZeroU8::new(3),
+    })
+    .encode();
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -117,7 +123,7 @@ impl Serialize for Timestamp {
         let written = self
             .0
             .to_offset(time::UtcOffset::UTC)
-            .format_into(&mut free, WIRE_FORMAT)
+            .format_into(&mut free, &Iso8601::<WIRE>)
             .map_err(serde::ser::Error::custom)?;
         serializer.serialize_str(
             std::str::from_utf8(&buffer[..written]).map_err(serde::ser::Error::custom)?,
