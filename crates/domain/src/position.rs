@@ -3,18 +3,19 @@
 //! `fractional_index` crate), written as lower-case hex: siblings sorted by their position in
 //! plain byte order are in the user's order, on any database and in any client.
 
+use compact_str::{CompactString, format_compact};
 use fractional_index::FractionalIndex;
 
 use crate::validation::FieldError;
 
 /// A place among siblings; compare two with `Ord`, which is byte order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Position(String);
+pub struct Position(CompactString);
 
 impl Position {
     /// The position of the first item of an empty set of siblings.
     pub fn first() -> Self {
-        Self(FractionalIndex::default().to_string())
+        Self(FractionalIndex::default().to_string().into())
     }
 
     /// The position of the `n`th item its owner put last among some siblings: after every
@@ -23,7 +24,7 @@ impl Position {
     /// stored positions made otherwise (first keys, migrated ones) start below `f0`.
     pub fn appended(n: u64) -> Self {
         // The bytes f0, n in eight big-endian bytes, and the terminator 80: one width for all.
-        Self(format!("f0{n:016x}80"))
+        Self(format_compact!("f0{n:016x}80"))
     }
 
     /// A position strictly between `before` and `after`, either of which may be absent (the
@@ -39,7 +40,7 @@ impl Position {
                     return None;
                 }
                 return FractionalIndex::new(lower.flatten().as_ref(), upper.flatten().as_ref())
-                    .map(|index| Self(index.to_string()));
+                    .map(|index| Self(index.to_string().into()));
             }
         };
         if lower >= upper {
@@ -61,17 +62,17 @@ impl Position {
             && lower < middle
             && middle < upper
         {
-            return Some(Self(middle.to_string()));
+            return Some(Self(middle.to_string().into()));
         }
         FractionalIndex::from_bytes(between_bytes(left, right))
             .ok()
-            .map(|index| Self(index.to_string()))
+            .map(|index| Self(index.to_string().into()))
     }
 
     /// A stored position: lower-case hex bytes ending in the key's terminator byte (`80`), what
     /// `FractionalIndex::from_string` accepts, checked without decoding: a listing parses one
     /// per row.
-    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
+    pub fn parse(raw: impl Into<CompactString>) -> Result<Self, FieldError> {
         let raw = raw.into();
         let valid = raw.len().is_multiple_of(2)
             && raw.ends_with("80")

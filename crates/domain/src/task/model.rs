@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -57,22 +59,23 @@ impl fmt::Display for TaskId {
 
 /// A title: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskTitle(String);
+pub struct TaskTitle(CompactString);
 
 impl TaskTitle {
     /// Longest title, in characters.
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims, then checks length (in characters, not bytes) and content. An owned, already
-    /// trimmed title (a stored one) is kept as it is, not copied.
-    pub fn parse(raw: impl Into<String>) -> Result<Self, FieldError> {
+    /// Trims, then checks length (in characters, not bytes) and content. An already trimmed
+    /// title is kept as it is given: a long owned one is not copied, a short one (most of
+    /// them) is held inline.
+    pub fn parse(raw: impl Into<CompactString>) -> Result<Self, FieldError> {
         let raw = raw.into();
         let title = raw.trim();
         single_line("title", title, 1, Self::MAX_CHARS)?;
         if title.len() == raw.len() {
             Ok(Self(raw))
         } else {
-            Ok(Self(title.to_owned()))
+            Ok(Self(title.into()))
         }
     }
 
@@ -85,7 +88,7 @@ impl TaskTitle {
 /// A description: at most 1000 characters; line breaks and tabs allowed, other controls not.
 /// Blank input means "no description", so it parses to `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskDescription(String);
+pub struct TaskDescription(CompactString);
 
 impl TaskDescription {
     /// Longest description, in characters.
@@ -93,7 +96,7 @@ impl TaskDescription {
 
     /// `Ok(None)` for a blank description; otherwise the text as given (not trimmed: leading
     /// indentation can be meaningful in multi-line text).
-    pub fn parse(raw: impl Into<String>) -> Result<Option<Self>, FieldError> {
+    pub fn parse(raw: impl Into<CompactString>) -> Result<Option<Self>, FieldError> {
         let raw = raw.into();
         if raw.trim().is_empty() {
             return Ok(None);
@@ -148,7 +151,7 @@ impl Vocabulary for Priority {
 
 /// One tag: trimmed, 1 to 32 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tag(String);
+pub struct Tag(CompactString);
 
 impl Tag {
     /// Longest tag, in characters.
@@ -158,7 +161,7 @@ impl Tag {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let tag = raw.trim();
         single_line("tag", tag, 1, Self::MAX_CHARS)?;
-        Ok(Self(tag.to_owned()))
+        Ok(Self(tag.into()))
     }
 
     /// The tag as the user wrote it (trimmed).
@@ -168,7 +171,7 @@ impl Tag {
 
     /// The form tags are compared in: tags that differ only in case are the same tag.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        self.as_str().to_lowercase()
     }
 
     /// Whether the two have the same [`key`](Self::key), without building it for ASCII tags:
