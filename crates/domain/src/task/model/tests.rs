@@ -78,27 +78,18 @@ fn empty_or_blank_description_becomes_none() {
 }
 
 #[test]
-fn description_keeps_line_breaks_and_tabs() {
-    let text = "  line one\r\n\tline two";
-    assert_eq!(
-        TaskDescription::parse(text).unwrap().unwrap().as_str(),
-        text
-    );
+fn description_keeps_line_breaks_and_tabs_in_any_script() {
+    for text in ["  line one\r\n\tline two", "café\r\n\tthé"] {
+        assert_eq!(
+            TaskDescription::parse(text).unwrap().unwrap().as_str(),
+            text
+        );
+    }
 }
 
 #[test]
-fn description_with_a_nul_byte_is_rejected() {
-    assert!(TaskDescription::parse("a\0b").is_err());
-}
-
-#[test]
-fn description_in_any_script_keeps_line_breaks_and_refuses_other_controls() {
-    let text = "café\r\n\tthé";
-    assert_eq!(
-        TaskDescription::parse(text).unwrap().unwrap().as_str(),
-        text
-    );
-    for control in ["café\u{85}", "café\u{7f}", "café\0", "caf\u{9f}é"] {
+fn description_with_other_control_characters_is_rejected() {
+    for control in ["a\0b", "café\u{85}", "café\u{7f}", "café\0", "caf\u{9f}é"] {
         assert!(TaskDescription::parse(control).is_err(), "{control:?}");
     }
 }
