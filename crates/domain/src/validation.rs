@@ -149,7 +149,7 @@ pub(crate) fn single_line(
     min: usize,
     max: usize,
 ) -> Result<(), FieldError> {
-    let (len, control) = length_and_control(text, b"");
+    let (len, control) = length_and_control(text, &[]);
     if !(min..=max).contains(&len) {
         return Err(FieldError::new(
             field,
@@ -166,18 +166,20 @@ pub(crate) fn single_line(
 }
 
 /// The length of `text` in characters (Unicode scalar values), and whether it has a control
-/// character (C0, C1, DEL) other than the ASCII ones `allowed`. ASCII text (most of it) is
-/// judged byte by byte: stored text is parsed again for every row a listing reads.
-pub(crate) fn length_and_control(text: &str, allowed: &[u8]) -> (usize, bool) {
-    let allowed = |c: char| u8::try_from(c).is_ok_and(|b| allowed.contains(&b));
+/// character (C0, C1, DEL) other than the ones `allowed`. ASCII text (most of it) is judged
+/// byte by byte: stored text is parsed again for every row a listing reads.
+pub(crate) fn length_and_control(text: &str, allowed: &[char]) -> (usize, bool) {
     if text.is_ascii() {
         let control = text
             .bytes()
-            .any(|b| b.is_ascii_control() && !allowed(char::from(b)));
+            .any(|b| b.is_ascii_control() && !allowed.contains(&char::from(b)));
         (text.len(), control)
     } else {
         text.chars().fold((0, false), |(len, control), c| {
-            (len + 1, control || (c.is_control() && !allowed(c)))
+            (
+                len + 1,
+                control || (c.is_control() && !allowed.contains(&c)),
+            )
         })
     }
 }

@@ -101,7 +101,7 @@ impl TaskDescription {
         if raw.trim().is_empty() {
             return Ok(None);
         }
-        let (len, control) = length_and_control(&raw, b"\n\r\t");
+        let (len, control) = length_and_control(&raw, &['\n', '\r', '\t']);
         if len > Self::MAX_CHARS {
             return Err(FieldError::new(
                 "description",
