@@ -1,5 +1,6 @@
 //! The connection pool, migrations and the readiness probe.
 
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
@@ -36,6 +37,11 @@ impl DbSettings {
             idle_timeout: Duration::from_mins(5),
             max_lifetime: Duration::from_mins(30),
         }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres:") || self.url.starts_with("postgresql:")
     }
 
     /// Whether this is an in-memory SQLite database, which lives only as long as its single
@@ -82,44 +88,41 @@ impl Store {
     /// Opens a pool. It connects lazily, so the server starts (and reports not ready) while the
     /// database is down. For a SQLite file, its folder is created first.
     pub async fn connect(settings: &DbSettings) -> Result<Self, DbErr> {
-        let mut options = ConnectOptions::new(settings.url.clone());
-        options
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_timeout(settings.acquire_timeout)
-            .sqlx_logging(false);
-        if settings.is_sqlite_memory() {
-            // One database per connection: keep exactly one, forever. Never pinged on
-            // checkout either: an in-process connection cannot go stale, and a checkout
-            // cancelled during its ping (a client gone mid-request) would close it, and every
-            // row with it.
-            options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None::<Duration>)
-                .max_lifetime(None::<Duration>)
-                .test_before_acquire(false);
-        } else {
-            options
-                // One more on PostgreSQL: the relay's listener holds one for good.
-                .max_connections(settings.max_connections + u32::from(is_postgres(&settings.url)))
-                .idle_timeout(settings.idle_timeout)
-                .max_lifetime(settings.max_lifetime)
-                // A ping on every checkout is a round trip per request; only a connection idle
-                // long enough for a proxy or the server to have dropped it is worth testing.
-                .test_before_acquire_if_idle_for(Duration::from_secs(10))
-                .connect_lazy(true);
-            if let Some(folder) = sqlite_file_folder(&settings.url) {
-                std::fs::create_dir_all(folder).map_err(|e| {
-                    DbErr::Custom(format!(
-                        "cannot create the SQLite folder {}: {e}",
-                        folder.display()
-                    ))
-                })?;
-            }
-        }
-        let db = Database::connect(options).await?;
+        // One more on PostgreSQL: the relay's listener holds one for good.
+        let db = open(settings, settings.is_postgres()).await?;
         let feed = ChangeFeed::new(db.get_database_backend() == DbBackend::Postgres);
         Ok(Self { db, feed })
+    }
+
+    /// Pools of their own for `workers` server workers, which share `settings.max_connections`
+    /// (at least one each) and whose writes wake this store's followers: a connection answers
+    /// on the thread that opened it, so a worker's own are never another thread's to wake. On
+    /// SQLite, this store alone, for every worker: an in-memory database lives in its one
+    /// connection, and a file has one writer.
+    pub async fn worker_pools(
+        &self,
+        settings: &DbSettings,
+        workers: NonZeroU32,
+    ) -> Result<Vec<Self>, DbErr> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(vec![self.clone()]);
+        }
+        let (share, rest) = (
+            settings.max_connections / workers,
+            settings.max_connections % workers,
+        );
+        let mut pools = Vec::new();
+        for worker in 0..workers.get() {
+            let settings = DbSettings {
+                max_connections: (share + u32::from(worker < rest)).max(1),
+                ..settings.clone()
+            };
+            pools.push(Self {
+                db: open(&settings, false).await?,
+                feed: self.feed.clone(),
+            });
+        }
+        Ok(pools)
     }
 
     /// The wake-ups of this store's writes (and, once relaying, other instances').
@@ -218,8 +221,42 @@ impl Store {
     }
 }
 
-fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres:") || url.starts_with("postgresql:")
+/// A pool as `settings` say, with one connection more for a listener when `listener`.
+async fn open(settings: &DbSettings, listener: bool) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(settings.url.clone());
+    options
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
+        .sqlx_logging(false);
+    if settings.is_sqlite_memory() {
+        // One database per connection: keep exactly one, forever. Never pinged on checkout
+        // either: an in-process connection cannot go stale, and a checkout cancelled during
+        // its ping (a client gone mid-request) would close it, and every row with it.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None::<Duration>)
+            .max_lifetime(None::<Duration>)
+            .test_before_acquire(false);
+    } else {
+        options
+            .max_connections(settings.max_connections + u32::from(listener))
+            .idle_timeout(settings.idle_timeout)
+            .max_lifetime(settings.max_lifetime)
+            // A ping on every checkout is a round trip per request; only a connection idle
+            // long enough for a proxy or the server to have dropped it is worth testing.
+            .test_before_acquire_if_idle_for(Duration::from_secs(10))
+            .connect_lazy(true);
+        if let Some(folder) = sqlite_file_folder(&settings.url) {
+            std::fs::create_dir_all(folder).map_err(|e| {
+                DbErr::Custom(format!(
+                    "cannot create the SQLite folder {}: {e}",
+                    folder.display()
+                ))
+            })?;
+        }
+    }
+    Database::connect(options).await
 }
 
 /// The folder of a SQLite database file named by `url`, if it is a file with a folder.

@@ -1,7 +1,9 @@
 //! Building and running the server.
 
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -30,6 +32,10 @@ use crate::routes::routes;
 use crate::shutdown::{Draining, Shutdown};
 use crate::state::AppState;
 
+/// On PostgreSQL, the pool of the work in the background (the migrations at start, the
+/// reminders' rounds, the purges, the relay's notifications; its listener has one more of its
+/// own): requests have their workers' pools (`Store::worker_pools`).
+const BACKGROUND_CONNECTIONS: u32 = 2;
 /// How often expired idempotency keys are purged.
 const PURGE_EVERY: Duration = Duration::from_hours(1);
 /// How often the metrics' histogram buffers are drained between scrapes.
@@ -56,27 +62,66 @@ pub fn verifier(auth: &AuthSettings) -> anyhow::Result<JwtVerifier> {
 
 /// The state of a server on `store`.
 pub fn app_state(store: &Store, auth: &AuthSettings) -> anyhow::Result<AppState> {
-    let clock = Arc::new(SystemClock);
-    let users = Arc::new(SeaUserRepository::new(store));
-    let lists = Arc::new(SeaListRepository::new(store));
-    let keys = Arc::new(SeaIdempotencyStore::new(store));
+    let UseCases {
+        tasks,
+        lists,
+        users,
+        sync,
+    } = UseCases::on(store);
     Ok(AppState {
-        tasks: TaskService::new(
-            Arc::new(SeaTaskRepository::new(store)),
-            lists.clone(),
-            users.clone(),
-            keys.clone(),
-            clock.clone(),
-        ),
-        lists: ListService::new(lists, users.clone(), keys, clock.clone()),
-        users: UserService::new(users, clock.clone()),
-        sync: SyncService::new(Arc::new(SeaChangeLog::new(store)), clock),
+        tasks,
+        lists,
+        users,
+        sync,
         streams: Arc::new(Streams::default()),
         verifier: Arc::new(verifier(auth)?),
         readiness: Arc::new(store.clone()),
         cookie_name: auth.cookie_name.as_str().into(),
         draining: Draining::default(),
     })
+}
+
+/// `state` with its use cases and readiness probe on `store`, and the rest (streams, token
+/// cache, draining) shared with it: the state of a worker with a pool of its own.
+fn on_store(state: &AppState, store: &Store) -> AppState {
+    let on_store = UseCases::on(store);
+    AppState {
+        tasks: on_store.tasks,
+        lists: on_store.lists,
+        users: on_store.users,
+        sync: on_store.sync,
+        readiness: Arc::new(store.clone()),
+        ..state.clone()
+    }
+}
+
+/// The use cases, on one store.
+struct UseCases {
+    tasks: TaskService,
+    lists: ListService,
+    users: UserService,
+    sync: SyncService,
+}
+
+impl UseCases {
+    fn on(store: &Store) -> Self {
+        let clock = Arc::new(SystemClock);
+        let users = Arc::new(SeaUserRepository::new(store));
+        let lists = Arc::new(SeaListRepository::new(store));
+        let keys = Arc::new(SeaIdempotencyStore::new(store));
+        Self {
+            tasks: TaskService::new(
+                Arc::new(SeaTaskRepository::new(store)),
+                lists.clone(),
+                users.clone(),
+                keys.clone(),
+                clock.clone(),
+            ),
+            lists: ListService::new(lists, users.clone(), keys, clock.clone()),
+            users: UserService::new(users, clock.clone()),
+            sync: SyncService::new(Arc::new(SeaChangeLog::new(store)), clock),
+        }
+    }
 }
 
 /// CORS for the configured origins: credentials allowed, preflights cached an hour, the
@@ -123,7 +168,11 @@ pub struct Application {
 impl Application {
     /// Connects, migrates when configured, binds, and starts the background chores.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = Store::connect(&settings.database)
+        let mut background = settings.database.clone();
+        if background.is_postgres() {
+            background.max_connections = BACKGROUND_CONNECTIONS;
+        }
+        let store = Store::connect(&background)
             .await
             .context("cannot open the database")?;
         if settings.run_migrations {
@@ -144,12 +193,19 @@ impl Application {
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
+        let workers = std::thread::available_parallelism().map_or(NonZeroU32::MIN, |n| {
+            NonZeroU32::try_from(n).unwrap_or(NonZeroU32::MAX)
+        });
+        let pools = store
+            .worker_pools(&settings.database, workers)
+            .await
+            .context("cannot open the database")?;
         let metrics = match settings.metrics_addr {
             Some(addr) => {
                 let listener = TcpListener::bind(addr)
                     .with_context(|| format!("cannot listen for metrics on {addr}"))?;
                 let port = listener.local_addr()?.port();
-                Some((port, crate::metrics::server(listener, store.clone())?))
+                Some((port, crate::metrics::server(listener, pools.clone())?))
             }
             None => None,
         };
@@ -157,8 +213,15 @@ impl Application {
         // Twice the wait for a connection: time to get one, and as long again to use it.
         let limit = settings.database.acquire_timeout * 2;
         let draining = state.draining.clone();
-        let state = web::Data::new(state);
+        let states: Vec<_> = pools
+            .iter()
+            .map(|pool| web::Data::new(on_store(&state, pool)))
+            .collect();
+        let started = Arc::new(AtomicUsize::new(0));
         let server = HttpServer::new(move || {
+            // Called once in each worker as it starts (again if one is restarted): each takes
+            // the next pool.
+            let state = &states[started.fetch_add(1, Ordering::Relaxed) % states.len()];
             App::new()
                 .app_data(state.clone())
                 .configure(routes(limiter.clone()))
@@ -166,6 +229,7 @@ impl Application {
                 .wrap(cors(&origins))
                 .wrap(from_fn(request_context))
         })
+        .workers(usize::try_from(workers.get())?)
         .listen(listener)?
         // Signals are ours (`shutdown`): SIGTERM drains before actix stops accepting.
         .disable_signals()

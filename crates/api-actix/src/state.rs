@@ -1,4 +1,5 @@
-//! The state every worker shares: the use cases, the token verifier, the readiness probe.
+//! A worker's state: the use cases and the readiness probe on its pool, and what every worker
+//! shares (the token verifier, the event streams, the draining flag).
 
 use std::sync::Arc;
 
@@ -25,7 +26,7 @@ impl Readiness for adapters_postgres::Store {
     }
 }
 
-/// Shared by every request, cloned per worker.
+/// Shared by a worker's requests; its `Arc`s by every worker.
 #[derive(Clone)]
 pub struct AppState {
     /// Task use cases.
