@@ -159,6 +159,17 @@ impl Load {
         }
     }
 
+    /// Waits until more than `n` creations were acknowledged (10 s at most): the load runs
+    /// once every client has its answers, whatever its connections took to open.
+    async fn until_created(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.outcomes.lock().unwrap().created.len() <= n
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// Stops the clients and checks what they saw: every request answered, no error status.
     async fn finish(self) -> Outcomes {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -200,7 +211,7 @@ async fn a_stop_under_load_answers_every_request_it_took_and_loses_no_write() {
     let balancer = std::sync::Arc::new(Balancer::new(vec![address]));
 
     let load = Load::start(&balancer, 16);
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    load.until_created(16).await;
     shutdown.graceful().await;
     let outcomes = load.finish().await;
 
