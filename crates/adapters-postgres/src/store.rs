@@ -1,4 +1,4 @@
-//! The connection pool, migrations and the readiness probe.
+//! The connection pools, migrations and the readiness probe.
 
 use std::num::NonZeroU32;
 use std::path::Path;
