@@ -193,9 +193,7 @@ impl Application {
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
-        let workers = std::thread::available_parallelism().map_or(NonZeroU32::MIN, |n| {
-            NonZeroU32::try_from(n).unwrap_or(NonZeroU32::MAX)
-        });
+        let workers = worker_count();
         let pools = store
             .worker_pools(&settings.database, workers)
             .await
@@ -274,6 +272,16 @@ impl Application {
         let _ = metrics.await;
         served
     }
+}
+
+/// actix-web's own default: a worker per core (two when that is unknown), 512 at most (it
+/// refuses more).
+fn worker_count() -> NonZeroU32 {
+    const UNKNOWN: NonZeroU32 = NonZeroU32::new(2).unwrap();
+    const MOST: NonZeroU32 = NonZeroU32::new(512).unwrap();
+    std::thread::available_parallelism()
+        .map_or(UNKNOWN, |cores| NonZeroU32::try_from(cores).unwrap_or(MOST))
+        .min(MOST)
 }
 
 /// Wakes this instance's event streams: from the store's writes, and on PostgreSQL from the
