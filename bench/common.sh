@@ -51,7 +51,8 @@ rss_kb() {
 }
 
 # run_wrk SCENARIO SECONDS [PAUSE_MS]: one wrk run (each connection pausing PAUSE_MS between
-# requests when given); sets r_rps, r_p50_ms, r_p99_ms, r_errors, r_requests.
+# requests when given); sets r_rps, r_p50_ms, r_p99_ms, r_p999_ms, r_max_ms, r_errors,
+# r_requests.
 run_wrk() {
     local script=bench/scenario.lua
     [ -n "${3:-}" ] && script=bench/paced.lua

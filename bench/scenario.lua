@@ -125,9 +125,11 @@ end
 
 function done(summary, latency, requests)
     local errors = summary.errors
-    io.write(string.format("RESULT rps=%.0f p50_ms=%.2f p99_ms=%.2f errors=%d requests=%d\n",
+    io.write(string.format(
+        "RESULT rps=%.0f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f errors=%d requests=%d\n",
         summary.requests / (summary.duration / 1e6),
         latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+        latency:percentile(99.9) / 1000, latency.max / 1000,
         errors.connect + errors.read + errors.write + errors.status + errors.timeout,
         summary.requests))
 end

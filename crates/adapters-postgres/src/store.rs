@@ -1,6 +1,5 @@
 //! The connection pools, migrations and the readiness probe.
 
-use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
@@ -94,35 +93,21 @@ impl Store {
         Ok(Self { db, feed })
     }
 
-    /// Pools of their own for `workers` server workers, which share `settings.max_connections`
-    /// (at least one each) and whose writes wake this store's followers: a connection answers
-    /// on the thread that opened it, so a worker's own are never another thread's to wake. On
-    /// SQLite, this store alone, for every worker: an in-memory database lives in its one
+    /// A pool of `settings.max_connections` of its own for the requests, on the same
+    /// database, whose writes wake this store's followers: requests and the work in the
+    /// background (this store's pool) never wait for each other's connections, and every
+    /// connection of the requests is opened by a server worker (lazily, on first use) rather
+    /// than by the thread that ran the migrations, which would otherwise have to wake for its
+    /// answers. On SQLite, this store itself: an in-memory database lives in its one
     /// connection, and a file has one writer.
-    pub async fn worker_pools(
-        &self,
-        settings: &DbSettings,
-        workers: NonZeroU32,
-    ) -> Result<Vec<Self>, DbErr> {
+    pub async fn pool_for_requests(&self, settings: &DbSettings) -> Result<Self, DbErr> {
         if self.backend() != DbBackend::Postgres {
-            return Ok(vec![self.clone()]);
+            return Ok(self.clone());
         }
-        let (share, rest) = (
-            settings.max_connections / workers,
-            settings.max_connections % workers,
-        );
-        let mut pools = Vec::new();
-        for worker in 0..workers.get() {
-            let settings = DbSettings {
-                max_connections: (share + u32::from(worker < rest)).max(1),
-                ..settings.clone()
-            };
-            pools.push(Self {
-                db: open(&settings, false).await?,
-                feed: self.feed.clone(),
-            });
-        }
-        Ok(pools)
+        Ok(Self {
+            db: open(settings, false).await?,
+            feed: self.feed.clone(),
+        })
     }
 
     /// The wake-ups of this store's writes (and, once relaying, other instances').

@@ -86,11 +86,11 @@ pub fn record_request(method: &Method, route: &str, status: u16, elapsed: Durati
 }
 
 /// The metrics listener: `GET /metrics` in Prometheus' text format; the pool gauges count
-/// the requests' `pools`.
-pub fn server(listener: TcpListener, pools: Vec<Store>) -> anyhow::Result<Server> {
+/// the requests' pool, `requests`.
+pub fn server(listener: TcpListener, requests: Store) -> anyhow::Result<Server> {
     let handle = handle()?;
     ENABLED.store(true, Ordering::Relaxed);
-    let state = web::Data::new((handle, pools));
+    let state = web::Data::new((handle, requests));
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -104,16 +104,11 @@ pub fn server(listener: TcpListener, pools: Vec<Store>) -> anyhow::Result<Server
     .run())
 }
 
-async fn render(state: web::Data<(PrometheusHandle, Vec<Store>)>) -> HttpResponse {
-    let (handle, pools) = state.get_ref();
-    let (idle, in_use) = pools
-        .iter()
-        .map(Store::pool_use)
-        .fold((0, 0), |(idle, in_use), pool| {
-            (idle + pool.idle, in_use + pool.in_use)
-        });
-    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
-    metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(in_use));
+async fn render(state: web::Data<(PrometheusHandle, Store)>) -> HttpResponse {
+    let (handle, requests) = state.get_ref();
+    let pool = requests.pool_use();
+    metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(pool.idle));
+    metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(pool.in_use));
     handle.run_upkeep();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -1,9 +1,7 @@
 //! Building and running the server.
 
 use std::net::TcpListener;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -34,7 +32,7 @@ use crate::state::AppState;
 
 /// On PostgreSQL, the pool of the work in the background (the migrations at start, the
 /// reminders' rounds, the purges, the relay's notifications; its listener has one more of its
-/// own): requests have their workers' pools (`Store::worker_pools`).
+/// own): requests have a pool of their own (`Store::pool_for_requests`).
 const BACKGROUND_CONNECTIONS: u32 = 2;
 /// How often expired idempotency keys are purged.
 const PURGE_EVERY: Duration = Duration::from_hours(1);
@@ -82,7 +80,7 @@ pub fn app_state(store: &Store, auth: &AuthSettings) -> anyhow::Result<AppState>
 }
 
 /// `state` with its use cases and readiness probe on `store`, and the rest (streams, token
-/// cache, draining) shared with it: the state of a worker with a pool of its own.
+/// cache, draining) shared with it: the state of the requests, on their pool.
 fn on_store(state: &AppState, store: &Store) -> AppState {
     let on_store = UseCases::on(store);
     AppState {
@@ -193,9 +191,8 @@ impl Application {
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
-        let workers = worker_count();
-        let pools = store
-            .worker_pools(&settings.database, workers)
+        let requests = store
+            .pool_for_requests(&settings.database)
             .await
             .context("cannot open the database")?;
         let metrics = match settings.metrics_addr {
@@ -203,7 +200,7 @@ impl Application {
                 let listener = TcpListener::bind(addr)
                     .with_context(|| format!("cannot listen for metrics on {addr}"))?;
                 let port = listener.local_addr()?.port();
-                Some((port, crate::metrics::server(listener, pools.clone())?))
+                Some((port, crate::metrics::server(listener, requests.clone())?))
             }
             None => None,
         };
@@ -211,15 +208,8 @@ impl Application {
         // Twice the wait for a connection: time to get one, and as long again to use it.
         let limit = settings.database.acquire_timeout * 2;
         let draining = state.draining.clone();
-        let states: Vec<_> = pools
-            .iter()
-            .map(|pool| web::Data::new(on_store(&state, pool)))
-            .collect();
-        let started = Arc::new(AtomicUsize::new(0));
+        let state = web::Data::new(on_store(&state, &requests));
         let server = HttpServer::new(move || {
-            // Called once in each worker as it starts (again if one is restarted): each takes
-            // the next pool.
-            let state = &states[started.fetch_add(1, Ordering::Relaxed) % states.len()];
             App::new()
                 .app_data(state.clone())
                 .configure(routes(limiter.clone()))
@@ -227,7 +217,6 @@ impl Application {
                 .wrap(cors(&origins))
                 .wrap(from_fn(request_context))
         })
-        .workers(usize::try_from(workers.get())?)
         .listen(listener)?
         // Signals are ours (`shutdown`): SIGTERM drains before actix stops accepting.
         .disable_signals()
@@ -272,16 +261,6 @@ impl Application {
         let _ = metrics.await;
         served
     }
-}
-
-/// actix-web's own default: a worker per core (two when that is unknown), 512 at most (it
-/// refuses more).
-fn worker_count() -> NonZeroU32 {
-    const UNKNOWN: NonZeroU32 = NonZeroU32::new(2).unwrap();
-    const MOST: NonZeroU32 = NonZeroU32::new(512).unwrap();
-    std::thread::available_parallelism()
-        .map_or(UNKNOWN, |cores| NonZeroU32::try_from(cores).unwrap_or(MOST))
-        .min(MOST)
 }
 
 /// Wakes this instance's event streams: from the store's writes, and on PostgreSQL from the

@@ -1,5 +1,5 @@
-//! A worker's state: the use cases and the readiness probe on its pool, and what every worker
-//! shares (the token verifier, the event streams, the draining flag).
+//! The state every worker shares: the use cases and the readiness probe on the requests' pool,
+//! the token verifier, the event streams, the draining flag.
 
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ impl Readiness for adapters_postgres::Store {
     }
 }
 
-/// Shared by a worker's requests; its `Arc`s by every worker.
+/// Shared by every request, cloned per worker.
 #[derive(Clone)]
 pub struct AppState {
     /// Task use cases.

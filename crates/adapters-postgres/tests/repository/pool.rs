@@ -4,11 +4,10 @@
 //! rollback sent at once (its locks released with it), the answers drained. And as the store
 //! sets it up: an in-memory SQLite's one connection survives a cancelled checkout.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use adapters_postgres::testing::{TestDatabase, connection};
-use adapters_postgres::{SeaTaskRepository, SeaUserRepository, Wake};
+use adapters_postgres::{SeaTaskRepository, SeaUserRepository, Store, Wake};
 use domain::task::{Task, TaskId, TaskRepository};
 use domain::testing::new_task;
 use domain::user::UserRepository;
@@ -174,42 +173,37 @@ async fn acquiring_a_connection_is_a_small_future() {
 
 adapters_postgres::on_both_backends! {
     setup = crate::database;
-    worker_pools_serve_the_same_database_and_wake_the_same_followers,
+    the_requests_pool_serves_the_same_database_and_wakes_the_same_followers,
 }
 
-/// A server's workers each have a pool of their own (on PostgreSQL): the database is one, the
-/// size is shared, and a write through any pool wakes the store's followers.
-async fn worker_pools_serve_the_same_database_and_wake_the_same_followers(db: &TestDatabase) {
-    let workers = NonZeroU32::new(3).unwrap();
-    let pools = db
-        .store()
-        .worker_pools(db.settings(), workers)
-        .await
-        .unwrap();
+/// The requests have a pool of their own (on PostgreSQL): the database is one, and a write
+/// through either pool wakes the store's followers.
+async fn the_requests_pool_serves_the_same_database_and_wakes_the_same_followers(
+    db: &TestDatabase,
+) {
+    let requests = db.store().pool_for_requests(db.settings()).await.unwrap();
+    let size = |store: &Store| {
+        connection(store)
+            .get_postgres_connection_pool()
+            .options()
+            .get_max_connections()
+    };
     if db.store().backend() == DbBackend::Postgres {
-        let sizes: Vec<u32> = pools
-            .iter()
-            .map(|pool| {
-                let options = connection(pool).get_postgres_connection_pool().options();
-                options.get_max_connections()
-            })
-            .collect();
-        // Five shared by three; no listener's connection in any.
+        // The settings' size; the listener's connection is the store's, not the requests'.
         assert_eq!(db.settings().max_connections, 5);
-        assert_eq!(sizes, [2, 2, 1]);
-    } else {
-        // SQLite's one pool serves every worker: an in-memory database is its connection.
-        assert_eq!(pools.len(), 1);
+        assert_eq!(size(&requests), 5);
+        assert_eq!(size(db.store()), 6);
     }
+    // On SQLite `requests` is the store itself: a second in-memory pool would be a second
+    // database, and the read at the end would find nothing.
     let (woken, mut wakes) = tokio::sync::mpsc::unbounded_channel();
     assert!(db.store().feed().follow(move |wake| {
         if let Wake::Owner(owner) = wake {
             woken.send(owner.to_owned()).unwrap();
         }
     }));
-    let worker = pools.last().unwrap();
     let alice = crate::user("alice");
-    SeaUserRepository::new(worker)
+    SeaUserRepository::new(&requests)
         .ensure(&alice, crate::NOW)
         .await
         .unwrap();
@@ -220,7 +214,10 @@ async fn worker_pools_serve_the_same_database_and_wake_the_same_followers(db: &T
         crate::NOW,
     )
     .unwrap();
-    SeaTaskRepository::new(worker).insert(&task).await.unwrap();
+    SeaTaskRepository::new(&requests)
+        .insert(&task)
+        .await
+        .unwrap();
     assert_eq!(wakes.try_recv().unwrap(), "alice");
     let read = SeaTaskRepository::new(db.store())
         .get(alice.id(), task.id())
