@@ -25,7 +25,7 @@ use secrecy::ExposeSecret;
 
 use crate::config::{AuthSettings, Settings};
 use crate::live::Streams;
-use crate::middleware::{RateLimiter, deadline, request_context};
+use crate::middleware::{RateLimiter, request_context};
 use crate::routes::routes;
 use crate::shutdown::{Draining, Shutdown};
 use crate::state::AppState;
@@ -213,9 +213,8 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .configure(routes(limiter.clone()))
-                .wrap(from_fn(move |req, next| deadline(req, next, limit)))
                 .wrap(cors(&origins))
-                .wrap(from_fn(request_context))
+                .wrap(from_fn(move |req, next| request_context(req, next, limit)))
         })
         .listen(listener)?
         // Signals are ours (`shutdown`): SIGTERM drains before actix stops accepting.

@@ -170,9 +170,14 @@ pub(crate) fn single_line(
 /// byte by byte: stored text is parsed again for every row a listing reads.
 pub(crate) fn length_and_control(text: &str, allowed: &[char]) -> (usize, bool) {
     if text.is_ascii() {
+        // A fold has no early exit, so it is vectorised; most text has no control character,
+        // and only text with one is searched again for one that is not allowed.
         let control = text
             .bytes()
-            .any(|b| b.is_ascii_control() && !allowed.contains(&char::from(b)));
+            .fold(false, |found, b| found | b.is_ascii_control())
+            && text
+                .bytes()
+                .any(|b| b.is_ascii_control() && !allowed.contains(&char::from(b)));
         (text.len(), control)
     } else {
         text.chars().fold((0, false), |(len, control), c| {

@@ -5,17 +5,21 @@ use std::borrow::Cow;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, web};
+use actix_web::{HttpMessage, ResponseError, web};
 
 use domain::auth::AuthError;
 
+use super::RateLimiter;
 use crate::error::ApiError;
 use crate::extract::{Authentication, bearer_token};
 use crate::state::AppState;
 
 /// Verifies the request's token and leaves the outcome in the request as an
-/// [`Authentication`], which the rate limit and the extractors only read. A refusal is not
-/// answered here but by the extractors, so that a route that does not exist still answers 404.
+/// [`Authentication`], which the extractors only read. A refusal is not answered here but by
+/// the extractors, so that a route that does not exist still answers 404. Then, when a
+/// [`RateLimiter`] is registered (`RATE_LIMIT_RPS` > 0), counts the request against its
+/// caller: a step of this layer rather than a layer of its own, since each layer is another
+/// boxed future on every request's path.
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -33,9 +37,18 @@ pub async fn authenticate(
         Err(reason) => Err(reason),
     };
     req.extensions_mut().insert(Authentication(outcome));
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_boxed_body)
+    let admitted = match req.app_data::<web::Data<RateLimiter>>() {
+        Some(limiter) => match limiter.admit(&req) {
+            Ok(admitted) => Some(admitted),
+            Err(refused) => return Ok(req.into_response(refused.error_response())),
+        },
+        None => None,
+    };
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    if let Some(admitted) = admitted {
+        admitted.mark(&mut response);
+    }
+    Ok(response)
 }
 
 /// `/api/{user_id}/events`: the one route that takes the token from the query, since a

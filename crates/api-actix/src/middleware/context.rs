@@ -1,5 +1,5 @@
-//! The request context (its id, span and access log, and problem+json for errors that did not
-//! come from a handler) and the deadline every request is held to.
+//! The request context: its id, span and access log, the deadline it is held to, and
+//! problem+json for errors that did not come from a handler.
 
 use std::time::{Duration, Instant};
 
@@ -28,11 +28,18 @@ fn sane_request_id(value: Option<&HeaderValue>) -> Option<String> {
 }
 
 /// Outermost middleware: gives every request an id (the client's when sane), a span with
-/// method, route, status, latency and user id (never the query string or a token), and makes
-/// every error that did not come from a handler problem+json too.
+/// method, route, status, latency and user id (never the query string or a token), answers 503
+/// (with `Retry-After`) for a request still running after `limit`, and makes every error that
+/// did not come from a handler problem+json too.
+///
+/// The deadline: a database that stops answering without closing its connections (a network
+/// partition) would otherwise hold the client until the operating system gives up on the
+/// socket. It is kept here rather than in a layer of its own, which would box another future
+/// on every request's path.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
+    limit: Duration,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = sane_request_id(req.headers().get(X_REQUEST_ID))
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
@@ -45,8 +52,17 @@ pub async fn request_context(
     );
     let started = Instant::now();
     let method = req.method().clone();
+    let call = async move {
+        match tokio::time::timeout(limit, next.call(req)).await {
+            Ok(outcome) => outcome,
+            // The request went with the abandoned future; the error is rendered below.
+            Err(_) => {
+                Err(ApiError::Unavailable(anyhow::anyhow!("no answer within {limit:?}")).into())
+            }
+        }
+    };
     let outcome = REQUEST_ID
-        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .scope(id.clone(), call.instrument(span.clone()))
         .await;
     let mut response = match outcome {
         Ok(response) => {
@@ -147,21 +163,6 @@ impl ResponseError for Rendered {
             response.append_header((name.clone(), value.clone()));
         }
         response.body(self.body.clone())
-    }
-}
-
-/// Answers 503 (with `Retry-After`) for a request still running after `limit`. A database
-/// that stops answering without closing its connections (a network partition) would
-/// otherwise hold the client until the operating system gives up on the socket.
-pub async fn deadline(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-    limit: Duration,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(outcome) => outcome.map(ServiceResponse::map_into_boxed_body),
-        // The request went with the abandoned future; `request_context` renders the error.
-        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!("no answer within {limit:?}")).into()),
     }
 }
 

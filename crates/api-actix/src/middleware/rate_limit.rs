@@ -4,11 +4,10 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::HttpMessage;
+use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -48,6 +47,32 @@ impl RateLimiter {
         }
     }
 
+    /// Counts the request against its caller: the user that [`super::authenticate`] found, or
+    /// the client address when it found none. A refusal is the 429 to answer.
+    pub(super) fn admit(&self, req: &ServiceRequest) -> Result<Admitted, ApiError> {
+        let caller = match req.extensions().get::<Authentication>() {
+            Some(Authentication(Ok(user))) => Caller::User(user.id().as_str().to_owned()),
+            _ => Caller::Address(req.peer_addr().map(|a| a.ip())),
+        };
+        match self.limiter.check_key(&caller) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Ok(Admitted {
+                    limit: self.settings.burst,
+                    remaining,
+                    reset: self.seconds_to_full(remaining),
+                })
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(ApiError::RateLimited {
+                    limit: self.settings.burst,
+                    retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                })
+            }
+        }
+    }
+
     /// Forgets callers whose buckets are full again, so memory follows active callers.
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
@@ -61,40 +86,23 @@ impl RateLimiter {
     }
 }
 
-/// Applies the caller's rate limit: the user that [`super::authenticate`] found, or the client
-/// address when it found none. Installed only while limiting is on (`RATE_LIMIT_RPS` > 0).
-pub async fn rate_limit(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(limiter) = req.app_data::<web::Data<RateLimiter>>().cloned() else {
-        return Err(ApiError::Internal(anyhow::anyhow!("no RateLimiter is registered")).into());
-    };
-    let caller = match req.extensions().get::<Authentication>() {
-        Some(Authentication(Ok(user))) => Caller::User(user.id().as_str().to_owned()),
-        _ => Caller::Address(req.peer_addr().map(|a| a.ip())),
-    };
-    match limiter.limiter.check_key(&caller) {
-        Ok(snapshot) => {
-            let remaining = snapshot.remaining_burst_capacity();
-            let mut response = next.call(req).await?.map_into_boxed_body();
-            let headers = response.headers_mut();
-            for (name, value) in [
-                ("ratelimit-limit", u64::from(limiter.settings.burst)),
-                ("ratelimit-remaining", u64::from(remaining)),
-                ("ratelimit-reset", limiter.seconds_to_full(remaining)),
-            ] {
-                headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
-            }
-            Ok(response)
-        }
-        Err(not_until) => {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let error = ApiError::RateLimited {
-                limit: limiter.settings.burst,
-                retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            };
-            Ok(req.into_response(error.error_response()))
+/// The rate-limit headers of an admitted request.
+pub(super) struct Admitted {
+    limit: u32,
+    remaining: u32,
+    reset: u64,
+}
+
+impl Admitted {
+    /// Adds the `RateLimit-*` headers to the answer.
+    pub(super) fn mark(self, response: &mut ServiceResponse<BoxBody>) {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("ratelimit-limit", u64::from(self.limit)),
+            ("ratelimit-remaining", u64::from(self.remaining)),
+            ("ratelimit-reset", self.reset),
+        ] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
         }
     }
 }
