@@ -96,8 +96,11 @@ pub struct JwtVerifier {
     jwks: Option<Jwks>,
     validation: Validation,
     leeway: Duration,
-    /// Keyed by the SHA-256 of the token, so no token is kept in memory.
-    cache: Option<Cache<[u8; 32], Verified>>,
+    /// Keyed by the SHA-256 of the token, so no token is kept in memory. The keys are digests
+    /// already, so the map spreads them with foldhash (seeded per process) rather than the
+    /// default `SipHash`, whose resistance to crafted keys buys nothing here: only verified
+    /// tokens are inserted.
+    cache: Option<Cache<[u8; 32], Verified, foldhash::fast::RandomState>>,
 }
 
 impl JwtVerifier {
@@ -139,7 +142,7 @@ impl JwtVerifier {
                 Cache::builder()
                     .max_capacity(settings.cache_capacity)
                     .expire_after(UntilExpiry)
-                    .build()
+                    .build_with_hasher(foldhash::fast::RandomState::default())
             }),
         })
     }

@@ -17,8 +17,10 @@ pub(crate) struct Written<K> {
     sql: OnceLock<RwLock<Kept<K>>>,
 }
 
-/// The SQL written so far, by backend and shape.
-type Kept<K> = HashMap<(Discriminant<DbBackend>, K), Box<str>>;
+/// The SQL written so far, by backend and shape. Hashed with foldhash rather than the default
+/// `SipHash`: a shape is a few words of ours, and at most [`Written::KEPT`] are kept, so there is
+/// no flood of crafted keys to resist, only a lookup on every statement.
+type Kept<K> = HashMap<(Discriminant<DbBackend>, K), Box<str>, foldhash::fast::RandomState>;
 
 impl<K: Eq + Hash> Written<K> {
     /// How many shapes are kept: past that (a client trying every combination of a listing's

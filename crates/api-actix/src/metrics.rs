@@ -67,9 +67,14 @@ fn describe() {
     metrics::counter!("reminders_fired_total").absolute(0);
 }
 
+/// Whether requests are measured (a listener serves the figures).
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
 /// Counts one answered request; `route` is the matched pattern (`-` when none matched).
 pub fn record_request(method: &Method, route: &str, status: u16, elapsed: Duration) {
-    if !ENABLED.load(Ordering::Relaxed) {
+    if !enabled() {
         return;
     }
     let labels = [

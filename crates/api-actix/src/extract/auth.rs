@@ -29,7 +29,10 @@ pub(crate) fn bearer_token<'r>(
         if headers.next().is_some() {
             return Err(AuthError::Ambiguous);
         }
-        let value = value.to_str().map_err(|_| AuthError::Malformed)?;
+        // UTF-8, checked a word at a time, rather than `to_str()`'s visible ASCII, checked a
+        // byte at a time: a token of anything but base64url and dots is malformed to the
+        // verifier all the same.
+        let value = std::str::from_utf8(value.as_bytes()).map_err(|_| AuthError::Malformed)?;
         let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(AuthError::Malformed);

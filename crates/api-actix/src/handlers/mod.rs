@@ -6,6 +6,12 @@ pub mod me;
 pub mod sync;
 pub mod tasks;
 
+use actix_web::http::header::HeaderValue;
+
+/// `Content-Type: application/json`, made once: given as text, actix-web parses and copies it
+/// into every response.
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// A page of `entries` tasks or lists as JSON, in a buffer with room for a typical entry up
 /// front: grown from empty, a page of 50 tasks was copied into seven ever larger buffers on
 /// its way out.

@@ -50,9 +50,7 @@ pub async fn changes(
     let (since, size) = query.params.into_domain()?;
     let page = state.sync.changes(owner.id(), since, size).await?;
     let body = super::page_json(&ChangesResponse::from(&page), page.changes.len());
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body))
+    Ok(HttpResponse::Ok().content_type(super::JSON).body(body))
 }
 
 /// The user's changes as they happen, as Server-Sent Events.

@@ -36,7 +36,7 @@ fn task_json(task: &Task) -> String {
 pub(crate) fn one(status: StatusCode, version: Version, json: String) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::ETAG, etag(version)))
-        .content_type("application/json")
+        .content_type(super::JSON)
         .body(json)
 }
 
@@ -59,7 +59,7 @@ pub(crate) fn created(
             location(owner, collection, response.resource),
         ))
         .insert_header((header::ETAG, etag(response.version)))
-        .content_type("application/json");
+        .content_type(super::JSON);
     if replayed {
         builder.insert_header(("Idempotent-Replayed", "true"));
     }
@@ -135,7 +135,7 @@ pub async fn list_tasks(
     if let Some(links) = links {
         response.insert_header((header::LINK, links));
     }
-    Ok(response.content_type("application/json").body(body))
+    Ok(response.content_type(super::JSON).body(body))
 }
 
 /// Create a task; with `Idempotency-Key`, at most once per key.

@@ -1,6 +1,7 @@
 //! The request context: its id, span and access log, the deadline it is held to, and
 //! problem+json for errors that did not come from a handler.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -18,13 +19,13 @@ use crate::state::AppState;
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A client's request id is kept when it is short and plain, so it cannot forge log lines.
-fn sane_request_id(value: Option<&HeaderValue>) -> Option<String> {
+fn sane_request_id(value: Option<&HeaderValue>) -> Option<Rc<str>> {
     let id = value?.to_str().ok()?;
     let plain = (1..=64).contains(&id.len())
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    plain.then(|| id.to_owned())
+    plain.then(|| id.into())
 }
 
 /// Outermost middleware: gives every request an id (the client's when sane), a span with
@@ -41,8 +42,12 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
     limit: Duration,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let id = sane_request_id(req.headers().get(X_REQUEST_ID))
-        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let id = sane_request_id(req.headers().get(X_REQUEST_ID)).unwrap_or_else(|| {
+        // Without `now_v7`'s shared context, whose lock and counter keep the ids of one
+        // millisecond in order: a request id has no use for that.
+        let id = uuid::Uuid::new_v7(uuid::Timestamp::now(uuid::NoContext));
+        (&*id.simple().encode_lower(&mut uuid::Uuid::encode_buffer())).into()
+    });
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -62,7 +67,7 @@ pub async fn request_context(
         }
     };
     let outcome = REQUEST_ID
-        .scope(id.clone(), call.instrument(span.clone()))
+        .scope(Rc::clone(&id), call.instrument(span.clone()))
         .await;
     let mut response = match outcome {
         Ok(response) => {
@@ -74,7 +79,7 @@ pub async fn request_context(
             match foreign {
                 Some(error) => {
                     let (request, _) = response.into_parts();
-                    let problem = REQUEST_ID.sync_scope(id.clone(), || error.error_response());
+                    let problem = REQUEST_ID.sync_scope(Rc::clone(&id), || error.error_response());
                     ServiceResponse::new(request, problem)
                 }
                 None => response.map_into_boxed_body(),
@@ -84,7 +89,7 @@ pub async fn request_context(
         // request's scope, so the problem is rendered here first.
         Err(error) => {
             let mut problem =
-                REQUEST_ID.sync_scope(id.clone(), || match error.as_error::<ApiError>() {
+                REQUEST_ID.sync_scope(Rc::clone(&id), || match error.as_error::<ApiError>() {
                     Some(ours) => ours.error_response(),
                     None => ApiError::foreign(&error).error_response(),
                 });
@@ -111,10 +116,14 @@ pub async fn request_context(
             .set_connection_type(ConnectionType::Close);
     }
     let (status, elapsed) = (response.status().as_u16(), started.elapsed());
-    let route = response.request().match_pattern();
-    let route = route.as_deref().unwrap_or("-");
-    span.record("route", route);
-    crate::metrics::record_request(&method, route, status, elapsed);
+    // actix-web finds the pattern by matching the path against the routes again and joining
+    // the scopes' patterns into a new string: only when a log line or a metric takes it.
+    if !span.is_disabled() || crate::metrics::enabled() {
+        let route = response.request().match_pattern();
+        let route = route.as_deref().unwrap_or("-");
+        span.record("route", route);
+        crate::metrics::record_request(&method, route, status, elapsed);
+    }
     span.in_scope(|| {
         tracing::info!(
             status,

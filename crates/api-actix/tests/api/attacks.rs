@@ -130,6 +130,11 @@ async fn every_hostile_token_is_a_401_with_its_reason() {
             "the token is malformed",
         ),
         (
+            "a token that is not ASCII",
+            format!("{message}.sïgnature"),
+            "the token is malformed",
+        ),
+        (
             "a payload that is not JSON",
             with_secret(&hs256, b"not json"),
             "the token is malformed",
@@ -148,6 +153,19 @@ async fn every_hostile_token_is_a_401_with_its_reason() {
     for (name, token, reason) in &cases {
         assert_refused(&app, name, token, reason).await;
     }
+
+    let not_utf8 = app
+        .client
+        .get(format!("{}/api/me/tasks", app.address))
+        .header(
+            "Authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe.\xfd.\xfc").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(not_utf8, 401, "unauthorized").await;
+    assert_eq!(problem["detail"], "the token is malformed");
 }
 
 #[tokio::test]
