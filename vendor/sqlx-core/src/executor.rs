@@ -128,7 +128,18 @@ pub trait Executor<'c>: Send + Debug + Sized {
         'c: 'e,
         E: 'q + Execute<'q, Self::Database>,
     {
-        self.fetch(query).try_collect().boxed()
+        // Straight from `fetch_many`: through `fetch`, each row also went through a filter's
+        // future and one more boxed stream.
+        let mut steps = self.fetch_many(query);
+        Box::pin(async move {
+            let mut rows = Vec::new();
+            while let Some(step) = steps.try_next().await? {
+                if let Either::Right(row) = step {
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
+        })
     }
 
     /// Execute the query and returns exactly one row.

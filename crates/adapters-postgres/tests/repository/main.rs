@@ -7,6 +7,7 @@ mod listing;
 mod lists;
 mod pool;
 mod reminders;
+mod rows;
 mod schema;
 mod tasks;
 mod users;

@@ -1,5 +1,5 @@
 use std::future;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
@@ -47,7 +47,28 @@ impl<S: Socket> RustlsSocket<S> {
 
 impl<S: Socket> Socket for RustlsSocket<S> {
     fn try_read(&mut self, buf: &mut dyn ReadBuf) -> io::Result<usize> {
-        self.state.reader().read(buf.init_mut())
+        // Copied from rustls' own chunks (`BufRead`) into the spare capacity as it is:
+        // `Read::read` needed that capacity initialised, and `init_mut` zeroed all of it
+        // (8 KiB or more) before every read.
+        let room = buf.chunk_mut().len();
+        let mut reader = self.state.reader();
+        let mut read = 0;
+        while read < room {
+            let chunk = match reader.fill_buf() {
+                Ok(chunk) => chunk,
+                // As `read` does: the bytes now, what stopped it on the next call.
+                Err(_) if read > 0 => break,
+                Err(error) => return Err(error),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            let len = chunk.len().min(room - read);
+            buf.put_slice(&chunk[..len]);
+            reader.consume(len);
+            read += len;
+        }
+        Ok(read)
     }
 
     fn try_write(&mut self, buf: &[u8]) -> io::Result<usize> {

@@ -1,0 +1,88 @@
+//! Rows as read through vendor/sqlx-postgres and vendor/sqlx-core: a statement's rows come
+//! from its one stream, each value borrows its column's type from the statement rather than
+//! cloning it, and over TLS the plaintext is copied out of rustls' records as they come.
+
+use adapters_postgres::testing::{TestDatabase, connection};
+use sea_orm::sqlx::{self, Row};
+use time::macros::datetime;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_connection_clean() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let pool = connection(db.store()).get_postgres_connection_pool();
+    let mut conn = pool.acquire().await.unwrap();
+    // The rows of 1 and 2 are sent before 3 divides by zero.
+    let failed = sqlx::query("SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x")
+        .fetch_all(&mut *conn)
+        .await;
+    assert!(
+        matches!(&failed, Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22012")),
+        "{failed:?}"
+    );
+    let rows = sqlx::query("SELECT x FROM generate_series(1, 3) AS x")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("the connection answers its next statement");
+    let numbers: Vec<i32> = rows.iter().map(|row| row.get(0)).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+}
+
+#[tokio::test]
+async fn values_decode_by_their_columns_types() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let pool = connection(db.store()).get_postgres_connection_pool();
+    let rows = sqlx::query(
+        "SELECT ARRAY['a', NULL, 'c']::text[], NULL::int4, 'x'::text, 42::int8, \
+         '2026-01-08 10:00+00'::timestamptz",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let [row] = &rows[..] else {
+        panic!("one row expected, got {}", rows.len());
+    };
+    // An array's elements take their type from the array's.
+    assert_eq!(
+        row.try_get::<Vec<Option<String>>, _>(0).unwrap(),
+        [Some("a".to_owned()), None, Some("c".to_owned())]
+    );
+    assert_eq!(row.try_get::<Option<i32>, _>(1).unwrap(), None);
+    assert_eq!(row.try_get::<&str, _>(2).unwrap(), "x");
+    assert_eq!(row.try_get::<i64, _>(3).unwrap(), 42);
+    assert_eq!(
+        row.try_get::<time::OffsetDateTime, _>(4).unwrap(),
+        datetime!(2026-01-08 10:00 UTC)
+    );
+    // Read as what it is not, a column is refused by its own type's name.
+    let error = row.try_get::<i64, _>(2).unwrap_err();
+    assert!(error.to_string().contains("TEXT"), "{error}");
+}
+
+/// Far more than the read buffer (8 KiB) and a TLS record (16 KiB) hold: every byte arrives,
+/// in order, across as many reads as it takes (over TLS when the server offers it, as the
+/// test server does and `sslmode=prefer` takes).
+#[tokio::test]
+async fn a_large_result_arrives_whole() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let pool = connection(db.store()).get_postgres_connection_pool();
+    let rows = sqlx::query(
+        "SELECT x, repeat(chr(65 + x % 26), 1000 + x) FROM generate_series(1, 500) AS x",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 500);
+    for (row, x) in rows.iter().zip(1_i32..) {
+        let letter = char::from(b'A' + u8::try_from(x % 26).unwrap());
+        let expected: String =
+            std::iter::repeat_n(letter, usize::try_from(1000 + x).unwrap()).collect();
+        assert_eq!(row.get::<i32, _>(0), x);
+        assert_eq!(row.get::<&str, _>(1), expected, "row {x}");
+    }
+}
