@@ -6,12 +6,21 @@ use adapters_postgres::testing::{TestDatabase, connection};
 use sea_orm::sqlx::{self, Row};
 use time::macros::datetime;
 
+/// A PostgreSQL database of the test's own and the store's pool on it; `None` (the test
+/// skipped) without `TEST_DATABASE_URL`.
+async fn postgres() -> Option<(TestDatabase, sqlx::PgPool)> {
+    let db = TestDatabase::postgres().await?;
+    let pool = connection(db.store())
+        .get_postgres_connection_pool()
+        .clone();
+    Some((db, pool))
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_connection_clean() {
-    let Some(db) = TestDatabase::postgres().await else {
+    let Some((_db, pool)) = postgres().await else {
         return;
     };
-    let pool = connection(db.store()).get_postgres_connection_pool();
     let mut conn = pool.acquire().await.unwrap();
     // The rows of 1 and 2 are sent before 3 divides by zero.
     let failed = sqlx::query("SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x")
@@ -31,15 +40,14 @@ async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_con
 
 #[tokio::test]
 async fn values_decode_by_their_columns_types() {
-    let Some(db) = TestDatabase::postgres().await else {
+    let Some((_db, pool)) = postgres().await else {
         return;
     };
-    let pool = connection(db.store()).get_postgres_connection_pool();
     let rows = sqlx::query(
         "SELECT ARRAY['a', NULL, 'c']::text[], NULL::int4, 'x'::text, 42::int8, \
-         '2026-01-08 10:00+00'::timestamptz",
+         '2026-01-08 10:00+00'::timestamptz, (-2)::int2, (-70000)::int4, (-5000000000)::int8",
     )
-    .fetch_all(pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
     let [row] = &rows[..] else {
@@ -57,6 +65,12 @@ async fn values_decode_by_their_columns_types() {
         row.try_get::<time::OffsetDateTime, _>(4).unwrap(),
         datetime!(2026-01-08 10:00 UTC)
     );
+    // Integers of each width, and read wider (as the store reads a count), sign-extended.
+    assert_eq!(row.try_get::<i16, _>(5).unwrap(), -2);
+    assert_eq!(row.try_get::<i32, _>(6).unwrap(), -70_000);
+    assert_eq!(row.try_get::<i64, _>(7).unwrap(), -5_000_000_000);
+    assert_eq!(row.try_get_unchecked::<i64, _>(5).unwrap(), -2);
+    assert_eq!(row.try_get_unchecked::<i64, _>(6).unwrap(), -70_000);
     // Read as what it is not, a column is refused by its own type's name.
     let error = row.try_get::<i64, _>(2).unwrap_err();
     assert!(error.to_string().contains("TEXT"), "{error}");
@@ -67,14 +81,13 @@ async fn values_decode_by_their_columns_types() {
 /// test server does and `sslmode=prefer` takes).
 #[tokio::test]
 async fn a_large_result_arrives_whole() {
-    let Some(db) = TestDatabase::postgres().await else {
+    let Some((_db, pool)) = postgres().await else {
         return;
     };
-    let pool = connection(db.store()).get_postgres_connection_pool();
     let rows = sqlx::query(
         "SELECT x, repeat(chr(65 + x % 26), 1000 + x) FROM generate_series(1, 500) AS x",
     )
-    .fetch_all(pool)
+    .fetch_all(&pool)
     .await
     .unwrap();
     assert_eq!(rows.len(), 500);

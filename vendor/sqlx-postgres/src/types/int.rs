@@ -24,6 +24,10 @@ fn int_decode(value: PgValueRef<'_>) -> Result<i64, BoxDynError> {
                     )
                     .into());
                 }
+                // The widths of INT2, INT4 and INT8, read whole rather than a byte at a time.
+                2 => return Ok(BigEndian::read_i16(buf).into()),
+                4 => return Ok(BigEndian::read_i32(buf).into()),
+                8 => return Ok(BigEndian::read_i64(buf)),
                 _ => {}
             }
 
