@@ -47,28 +47,16 @@ impl<S: Socket> RustlsSocket<S> {
 
 impl<S: Socket> Socket for RustlsSocket<S> {
     fn try_read(&mut self, buf: &mut dyn ReadBuf) -> io::Result<usize> {
-        // Copied from rustls' own chunks (`BufRead`) into the spare capacity as it is:
+        // rustls' first decrypted chunk (`BufRead`), copied into the spare capacity as it is:
         // `Read::read` needed that capacity initialised, and `init_mut` zeroed all of it
-        // (8 KiB or more) before every read.
-        let room = buf.chunk_mut().len();
+        // (8 KiB or more) before every read. A short read is no matter: the next chunk, if
+        // there is one, is the next call's, without waiting.
         let mut reader = self.state.reader();
-        let mut read = 0;
-        while read < room {
-            let chunk = match reader.fill_buf() {
-                Ok(chunk) => chunk,
-                // As `read` does: the bytes now, what stopped it on the next call.
-                Err(_) if read > 0 => break,
-                Err(error) => return Err(error),
-            };
-            if chunk.is_empty() {
-                break;
-            }
-            let len = chunk.len().min(room - read);
-            buf.put_slice(&chunk[..len]);
-            reader.consume(len);
-            read += len;
-        }
-        Ok(read)
+        let chunk = reader.fill_buf()?;
+        let len = chunk.len().min(buf.chunk_mut().len());
+        buf.put_slice(&chunk[..len]);
+        reader.consume(len);
+        Ok(len)
     }
 
     fn try_write(&mut self, buf: &[u8]) -> io::Result<usize> {
