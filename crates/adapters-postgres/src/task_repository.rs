@@ -22,6 +22,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
+use smallvec::SmallVec;
 use time::OffsetDateTime;
 
 use crate::entity::{list, task, task_tag};
@@ -233,7 +234,8 @@ fn task_in(row: &sea_orm::QueryResult, owner: &UserId) -> Result<Task, RepoError
         )));
     }
     let tags = required(7, "tags")?;
-    let tags: Vec<StoredTag<'_>> = serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?;
+    let tags: SmallVec<[StoredTag<'_>; 4]> =
+        serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?;
     let count = |index: usize| {
         u32::try_from(column::<i32>(row, index).map_err(translate)?)
             .map_err(|_| corrupt("subtask count"))

@@ -1,5 +1,6 @@
-//! Rows as read through vendor/sqlx-postgres and vendor/sqlx-core: a statement's rows come
-//! from its one stream, each value borrows its column's type from the statement rather than
+//! Rows as read through vendor/sqlx-postgres and vendor/sqlx-core: `fetch_all` and
+//! `fetch_optional` read a statement's results straight from the connection and a stream from
+//! its one generator, each value borrows its column's type from the statement rather than
 //! cloning it, and over TLS the plaintext is copied out of rustls' records as they come.
 
 use adapters_postgres::testing::{TestDatabase, connection};
@@ -36,6 +37,43 @@ async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_con
         .expect("the connection answers its next statement");
     let numbers: Vec<i32> = rows.iter().map(|row| row.get(0)).collect();
     assert_eq!(numbers, [1, 2, 3]);
+    // One row wanted: the statement is still read to its end, and its error is the answer.
+    let failed = sqlx::query("SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x")
+        .fetch_optional(&mut *conn)
+        .await;
+    assert!(
+        matches!(&failed, Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22012")),
+        "{failed:?}"
+    );
+    let row = sqlx::query("SELECT 7::int4")
+        .fetch_optional(&mut *conn)
+        .await
+        .expect("the connection answers its next statement")
+        .expect("a row");
+    assert_eq!(row.get::<i32, _>(0), 7);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_rows_of_several_statements_are_read_by_each_ones_columns() {
+    let Some((_db, pool)) = postgres().await else {
+        return;
+    };
+    let mut conn = pool.acquire().await.unwrap();
+    let rows = sqlx::raw_sql("SELECT 1::int4 AS n; SELECT 'x'::text AS s, 2::int8 AS m")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let [first, second] = &rows[..] else {
+        panic!("two rows expected, got {}", rows.len());
+    };
+    assert_eq!(first.try_get::<i32, _>("n").unwrap(), 1);
+    assert_eq!(second.try_get::<&str, _>("s").unwrap(), "x");
+    assert_eq!(second.try_get::<i64, _>("m").unwrap(), 2);
+    let none = sqlx::query("SELECT 1 WHERE false")
+        .fetch_optional(&mut *conn)
+        .await
+        .unwrap();
+    assert!(none.is_none());
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use futures_util::{stream, TryStreamExt};
 use sqlx_core::arguments::Arguments;
 use sqlx_core::sql_str::SqlStr;
 use sqlx_core::Either;
-use std::{pin::pin, sync::Arc};
+use std::sync::Arc;
 use tracing::Instrument;
 
 async fn prepare(
@@ -204,13 +204,35 @@ impl PgConnection {
         persistent: bool,
         metadata_opt: Option<Arc<PgStatementMetadata>>,
     ) -> Result<impl Stream<Item = Result<Either<PgQueryResult, PgRow>, Error>> + 'e, Error> {
-        let mut logger = QueryLogger::new(query, self.inner.log_settings.clone());
+        let mut running = self
+            .start(query, arguments, persistent, metadata_opt)
+            .await?;
+
+        Ok(try_stream! {
+            while let Some(result) = self.next_result(&mut running).await? {
+                r#yield!(result);
+            }
+
+            Ok(())
+        })
+    }
+
+    /// Sends a statement (preparing it first if need be); its results are then read with
+    /// [`Self::next_result`].
+    async fn start(
+        &mut self,
+        query: SqlStr,
+        arguments: Option<PgArguments>,
+        persistent: bool,
+        metadata_opt: Option<Arc<PgStatementMetadata>>,
+    ) -> Result<Running, Error> {
+        let logger = QueryLogger::new(query, self.inner.log_settings.clone());
         let sql = logger.sql().as_str();
 
         // before we continue, wait until we are "ready" to accept more queries
         self.wait_until_ready().await?;
 
-        let mut metadata: Arc<PgStatementMetadata>;
+        let metadata: Arc<PgStatementMetadata>;
 
         let format = if let Some(mut arguments) = arguments {
             // Check this before we write anything to the stream.
@@ -293,88 +315,98 @@ impl PgConnection {
 
         self.inner.stream.flush().await?;
 
-        Ok(try_stream! {
-            loop {
-                let message = self.inner.stream.recv().await?;
-
-                match message.format {
-                    BackendMessageFormat::BindComplete
-                    | BackendMessageFormat::ParseComplete
-                    | BackendMessageFormat::ParameterDescription
-                    | BackendMessageFormat::NoData
-                    // unnamed portal has been closed
-                    | BackendMessageFormat::CloseComplete
-                    => {
-                        // harmless messages to ignore
-                    }
-
-                    // "Execute phase is always terminated by the appearance of
-                    // exactly one of these messages: CommandComplete,
-                    // EmptyQueryResponse (if the portal was created from an
-                    // empty query string), ErrorResponse, or PortalSuspended"
-                    BackendMessageFormat::CommandComplete => {
-                        // a SQL command completed normally
-                        let cc: CommandComplete = message.decode()?;
-
-                        let rows_affected = cc.rows_affected();
-                        logger.increase_rows_affected(rows_affected);
-                        r#yield!(Either::Left(PgQueryResult {
-                            rows_affected,
-                        }));
-                    }
-
-                    BackendMessageFormat::EmptyQueryResponse => {
-                        // empty query string passed to an unprepared execute
-                    }
-
-                    // Message::ErrorResponse is handled in self.stream.recv()
-
-                    // incomplete query execution has finished
-                    BackendMessageFormat::PortalSuspended => {}
-
-                    // indicates that a *new* set of rows are about to be returned
-                    BackendMessageFormat::RowDescription => {
-                        let new_metadata = self.resolve_statement_metadata::<false>(
-                            None,
-                            Some(message.decode()?),
-                            false,
-                        ).await?;
-
-                        metadata = new_metadata;
-                    }
-
-                    BackendMessageFormat::DataRow => {
-                        logger.increment_rows_returned();
-
-                        // one of the set of rows returned by a SELECT, FETCH, etc query
-                        let data: DataRow = message.decode()?;
-                        let row = PgRow {
-                            data,
-                            format,
-                            metadata: Arc::clone(&metadata),
-                        };
-
-                        r#yield!(Either::Right(row));
-                    }
-
-                    BackendMessageFormat::ReadyForQuery => {
-                        // processing of the query string is complete
-                        self.handle_ready_for_query(message)?;
-                        break;
-                    }
-
-                    _ => {
-                        return Err(err_protocol!(
-                            "execute: unexpected message: {:?}",
-                            message.format
-                        ));
-                    }
-                }
-            }
-
-            Ok(())
+        Ok(Running {
+            logger,
+            metadata,
+            format,
         })
     }
+
+    /// The next row or command result of the statement [`Self::start`] sent; `None` once
+    /// it is done and the connection is ready for the next one. A plain loop rather than a
+    /// stream, so that what collects the rows (`fetch_all`, `fetch_optional`) takes each
+    /// straight from the connection's buffer instead of through a generator's slot.
+    async fn next_result(
+        &mut self,
+        running: &mut Running,
+    ) -> Result<Option<Either<PgQueryResult, PgRow>>, Error> {
+        loop {
+            let message = self.inner.stream.recv().await?;
+
+            match message.format {
+                BackendMessageFormat::BindComplete
+                | BackendMessageFormat::ParseComplete
+                | BackendMessageFormat::ParameterDescription
+                | BackendMessageFormat::NoData
+                // unnamed portal has been closed
+                | BackendMessageFormat::CloseComplete
+                => {
+                    // harmless messages to ignore
+                }
+
+                // "Execute phase is always terminated by the appearance of
+                // exactly one of these messages: CommandComplete,
+                // EmptyQueryResponse (if the portal was created from an
+                // empty query string), ErrorResponse, or PortalSuspended"
+                BackendMessageFormat::CommandComplete => {
+                    // a SQL command completed normally
+                    let cc: CommandComplete = message.decode()?;
+
+                    let rows_affected = cc.rows_affected();
+                    running.logger.increase_rows_affected(rows_affected);
+                    return Ok(Some(Either::Left(PgQueryResult { rows_affected })));
+                }
+
+                BackendMessageFormat::EmptyQueryResponse => {
+                    // empty query string passed to an unprepared execute
+                }
+
+                // Message::ErrorResponse is handled in self.stream.recv()
+
+                // incomplete query execution has finished
+                BackendMessageFormat::PortalSuspended => {}
+
+                // indicates that a *new* set of rows are about to be returned
+                BackendMessageFormat::RowDescription => {
+                    running.metadata = self
+                        .resolve_statement_metadata::<false>(None, Some(message.decode()?), false)
+                        .await?;
+                }
+
+                BackendMessageFormat::DataRow => {
+                    running.logger.increment_rows_returned();
+
+                    // one of the set of rows returned by a SELECT, FETCH, etc query
+                    let data: DataRow = message.decode()?;
+                    return Ok(Some(Either::Right(PgRow {
+                        data,
+                        format: running.format,
+                        metadata: Arc::clone(&running.metadata),
+                    })));
+                }
+
+                BackendMessageFormat::ReadyForQuery => {
+                    // processing of the query string is complete
+                    self.handle_ready_for_query(message)?;
+                    return Ok(None);
+                }
+
+                _ => {
+                    return Err(err_protocol!(
+                        "execute: unexpected message: {:?}",
+                        message.format
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A statement sent and not yet read to its end: how to read its rows, and its log entry.
+struct Running {
+    logger: QueryLogger,
+    metadata: Arc<PgStatementMetadata>,
+    format: PgValueFormat,
 }
 
 impl<'c> Executor<'c> for &'c mut PgConnection {
@@ -425,20 +457,48 @@ impl<'c> Executor<'c> for &'c mut PgConnection {
         Box::pin(async move {
             let sql = query.sql();
             let arguments = arguments?;
-            let mut s = pin!(self.run(sql, arguments, persistent, metadata).await?);
+            let mut running = self.start(sql, arguments, persistent, metadata).await?;
 
             // With deferred constraints we need to check all responses as we
             // could get a OK response (with uncommitted data), only to get an
             // error response after (when the deferred constraint is actually
             // checked).
             let mut ret = None;
-            while let Some(result) = s.try_next().await? {
+            while let Some(result) = self.next_result(&mut running).await? {
                 match result {
                     Either::Right(r) if ret.is_none() => ret = Some(r),
                     _ => {}
                 }
             }
             Ok(ret)
+        })
+    }
+
+    fn fetch_all<'e, 'q, E>(self, mut query: E) -> BoxFuture<'e, Result<Vec<PgRow>, Error>>
+    where
+        'c: 'e,
+        E: Execute<'q, Self::Database>,
+        'q: 'e,
+        E: 'q,
+    {
+        // False positive: https://github.com/rust-lang/rust-clippy/issues/12560
+        #[allow(clippy::map_clone)]
+        let metadata = query.statement().map(|s| Arc::clone(&s.metadata));
+        let arguments = query.take_arguments().map_err(Error::Encode);
+        let persistent = query.persistent();
+
+        Box::pin(async move {
+            let sql = query.sql();
+            let arguments = arguments?;
+            let mut running = self.start(sql, arguments, persistent, metadata).await?;
+
+            let mut rows = Vec::new();
+            while let Some(result) = self.next_result(&mut running).await? {
+                if let Either::Right(row) = result {
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
         })
     }
 
