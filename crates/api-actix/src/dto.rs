@@ -117,9 +117,8 @@ pub struct TaskResponse<'a> {
     pub updated_at: Timestamp,
 }
 
-/// A task's tags as the array of their names, written straight from the task: half the tasks
-/// of a listing have tags, and collecting their names first was an allocation each.
-#[derive(Clone, Copy)]
+/// A task's tags as the array of their names, written straight from the task: collecting the
+/// names first was an allocation for every task with tags in a listing.
 pub struct TagNames<'a>(&'a Tags);
 
 impl Serialize for TagNames<'_> {

@@ -17,20 +17,26 @@ async fn postgres() -> Option<(TestDatabase, sqlx::PgPool)> {
     Some((db, pool))
 }
 
+/// A statement whose rows of 1 and 2 are sent before 3 divides by zero.
+const FAILING_AT_ITS_THIRD_ROW: &str = "SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x";
+
+fn assert_divided_by_zero<T: std::fmt::Debug>(result: &Result<T, sqlx::Error>) {
+    assert!(
+        matches!(result, Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22012")),
+        "{result:?}"
+    );
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_connection_clean() {
     let Some((_db, pool)) = postgres().await else {
         return;
     };
     let mut conn = pool.acquire().await.unwrap();
-    // The rows of 1 and 2 are sent before 3 divides by zero.
-    let failed = sqlx::query("SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x")
+    let failed = sqlx::query(FAILING_AT_ITS_THIRD_ROW)
         .fetch_all(&mut *conn)
         .await;
-    assert!(
-        matches!(&failed, Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22012")),
-        "{failed:?}"
-    );
+    assert_divided_by_zero(&failed);
     let rows = sqlx::query("SELECT x FROM generate_series(1, 3) AS x")
         .fetch_all(&mut *conn)
         .await
@@ -38,13 +44,10 @@ async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_con
     let numbers: Vec<i32> = rows.iter().map(|row| row.get(0)).collect();
     assert_eq!(numbers, [1, 2, 3]);
     // One row wanted: the statement is still read to its end, and its error is the answer.
-    let failed = sqlx::query("SELECT 10 / (3 - x) FROM generate_series(1, 5) AS x")
+    let failed = sqlx::query(FAILING_AT_ITS_THIRD_ROW)
         .fetch_optional(&mut *conn)
         .await;
-    assert!(
-        matches!(&failed, Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22012")),
-        "{failed:?}"
-    );
+    assert_divided_by_zero(&failed);
     let row = sqlx::query("SELECT 7::int4")
         .fetch_optional(&mut *conn)
         .await
