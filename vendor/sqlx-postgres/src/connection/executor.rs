@@ -402,6 +402,48 @@ impl PgConnection {
     }
 }
 
+impl PgConnection {
+    /// Sends `query` and hands each of its rows and command results to `each`, reading the
+    /// statement to its end: an error after its first rows is still the statement's.
+    async fn for_each_result(
+        &mut self,
+        query: Sendable,
+        mut each: impl FnMut(Either<PgQueryResult, PgRow>),
+    ) -> Result<(), Error> {
+        let mut running = self
+            .start(query.sql, query.arguments?, query.persistent, query.metadata)
+            .await?;
+        while let Some(result) = self.next_result(&mut running).await? {
+            each(result);
+        }
+        Ok(())
+    }
+}
+
+/// What an `Execute` gives to send its statement with.
+struct Sendable {
+    sql: SqlStr,
+    arguments: Result<Option<PgArguments>, Error>,
+    persistent: bool,
+    metadata: Option<Arc<PgStatementMetadata>>,
+}
+
+impl Sendable {
+    fn of<'q>(mut query: impl Execute<'q, Postgres>) -> Self {
+        // False positive: https://github.com/rust-lang/rust-clippy/issues/12560
+        #[allow(clippy::map_clone)]
+        let metadata = query.statement().map(|s| Arc::clone(&s.metadata));
+        let arguments = query.take_arguments().map_err(Error::Encode);
+        let persistent = query.persistent();
+        Self {
+            sql: query.sql(),
+            arguments,
+            persistent,
+            metadata,
+        }
+    }
+}
+
 /// A statement sent and not yet read to its end: how to read its rows, and its log entry.
 struct Running {
     logger: QueryLogger,
@@ -414,7 +456,7 @@ impl<'c> Executor<'c> for &'c mut PgConnection {
 
     fn fetch_many<'e, 'q, E>(
         self,
-        mut query: E,
+        query: E,
     ) -> BoxStream<'e, Result<Either<PgQueryResult, PgRow>, Error>>
     where
         'c: 'e,
@@ -422,82 +464,64 @@ impl<'c> Executor<'c> for &'c mut PgConnection {
         'q: 'e,
         E: 'q,
     {
-        // False positive: https://github.com/rust-lang/rust-clippy/issues/12560
-        #[allow(clippy::map_clone)]
-        let metadata = query.statement().map(|s| Arc::clone(&s.metadata));
-        let arguments = query.take_arguments().map_err(Error::Encode);
-        let persistent = query.persistent();
-        let sql = query.sql();
+        let query = Sendable::of(query);
 
         // `run`'s own stream, not re-yielded from a second `try_stream!`: that handed every
         // row through a second slot (a mutex locked twice) and a second instrumented poll of
         // the whole query.
         Box::pin(
             stream::once(
-                async move { self.run(sql, arguments?, persistent, metadata).await }
-                    .in_current_span(),
+                async move {
+                    self.run(query.sql, query.arguments?, query.persistent, query.metadata)
+                        .await
+                }
+                .in_current_span(),
             )
             .try_flatten(),
         )
     }
 
-    fn fetch_optional<'e, 'q, E>(self, mut query: E) -> BoxFuture<'e, Result<Option<PgRow>, Error>>
+    fn fetch_optional<'e, 'q, E>(self, query: E) -> BoxFuture<'e, Result<Option<PgRow>, Error>>
     where
         'c: 'e,
         E: Execute<'q, Self::Database>,
         'q: 'e,
         E: 'q,
     {
-        // False positive: https://github.com/rust-lang/rust-clippy/issues/12560
-        #[allow(clippy::map_clone)]
-        let metadata = query.statement().map(|s| Arc::clone(&s.metadata));
-        let arguments = query.take_arguments().map_err(Error::Encode);
-        let persistent = query.persistent();
+        let query = Sendable::of(query);
 
         Box::pin(async move {
-            let sql = query.sql();
-            let arguments = arguments?;
-            let mut running = self.start(sql, arguments, persistent, metadata).await?;
-
             // With deferred constraints we need to check all responses as we
             // could get a OK response (with uncommitted data), only to get an
             // error response after (when the deferred constraint is actually
             // checked).
             let mut ret = None;
-            while let Some(result) = self.next_result(&mut running).await? {
-                match result {
-                    Either::Right(r) if ret.is_none() => ret = Some(r),
-                    _ => {}
-                }
-            }
+            self.for_each_result(query, |result| match result {
+                Either::Right(r) if ret.is_none() => ret = Some(r),
+                _ => {}
+            })
+            .await?;
             Ok(ret)
         })
     }
 
-    fn fetch_all<'e, 'q, E>(self, mut query: E) -> BoxFuture<'e, Result<Vec<PgRow>, Error>>
+    fn fetch_all<'e, 'q, E>(self, query: E) -> BoxFuture<'e, Result<Vec<PgRow>, Error>>
     where
         'c: 'e,
         E: Execute<'q, Self::Database>,
         'q: 'e,
         E: 'q,
     {
-        // False positive: https://github.com/rust-lang/rust-clippy/issues/12560
-        #[allow(clippy::map_clone)]
-        let metadata = query.statement().map(|s| Arc::clone(&s.metadata));
-        let arguments = query.take_arguments().map_err(Error::Encode);
-        let persistent = query.persistent();
+        let query = Sendable::of(query);
 
         Box::pin(async move {
-            let sql = query.sql();
-            let arguments = arguments?;
-            let mut running = self.start(sql, arguments, persistent, metadata).await?;
-
             let mut rows = Vec::new();
-            while let Some(result) = self.next_result(&mut running).await? {
+            self.for_each_result(query, |result| {
                 if let Either::Right(row) = result {
                     rows.push(row);
                 }
-            }
+            })
+            .await?;
             Ok(rows)
         })
     }
