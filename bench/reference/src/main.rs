@@ -93,7 +93,7 @@ impl Sql {
                 r#"UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "list_id" = $1, "parent_id" = $2, "position" = $3, "version" = "version" + $4, "updated_at" = $5 WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 RETURNING {RETURNED}"#
             ),
             insert: r#"INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"#,
-            insert_tag: r#"INSERT INTO "task_tags" ("task_id", "tag_key", "owner") VALUES ($1, $2, $3) RETURNING "task_id", "tag_key""#,
+            insert_tag: r#"INSERT INTO "task_tags" ("task_id", "tag_key", "owner") VALUES ($1, $2, $3)"#,
             changes: format!(
                 "SELECT {}, o.head, o.history_floor, p.kind, p.entity, p.seq, p.created, p.op FROM (SELECT GREATEST(COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), users.history_floor) AS head, users.history_floor FROM users WHERE users.id = $1 LIMIT 1) o LEFT JOIN ( SELECT * FROM (SELECT 0 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM lists WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT 1 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM tasks WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) FROM changes WHERE owner = $1 AND seq > $2 AND op = 2) AS u ORDER BY seq LIMIT $3 ) p ON 1 = 1 LEFT JOIN tasks t ON p.kind = 1 AND t.owner = $1 AND t.id = p.entity ORDER BY p.seq",
                 RETURNED
@@ -554,7 +554,7 @@ async fn create(
         .await
         .map_err(unavailable)?;
     for tag in &body.tags {
-        txn.query(&insert_tag, &[&id, &tag.to_lowercase(), &&*owner])
+        txn.execute(&insert_tag, &[&id, &tag.to_lowercase(), &&*owner])
             .await
             .map_err(unavailable)?;
     }

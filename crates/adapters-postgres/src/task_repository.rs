@@ -293,16 +293,39 @@ fn tags_json(task: &Task) -> String {
     serde_json::Value::from(names).to_string()
 }
 
-fn tag_rows(task: &Task) -> Vec<task_tag::ActiveModel> {
-    task.tags()
+/// The insert of a task's tag rows ([`tags_inserting_built`]), written once per number of
+/// tags. Nothing is read back: SeaORM's `insert_many` asks PostgreSQL to return the rows'
+/// keys, which the caller knows already.
+fn tags_inserting(backend: DbBackend, task: &Task) -> sea_orm::Statement {
+    static WRITTEN: Written<usize> = Written::new();
+    let tags = task.tags().as_slice();
+    WRITTEN.statement(
+        backend,
+        tags.len(),
+        || {
+            let mut values = Vec::with_capacity(3 * tags.len());
+            for tag in tags {
+                values.push((*task.id().as_uuid()).into());
+                values.push(tag.key().into());
+                values.push(task.owner().as_str().into());
+            }
+            values
+        },
+        || tags_inserting_built(backend, task),
+    )
+}
+
+fn tags_inserting_built(backend: DbBackend, task: &Task) -> sea_orm::Statement {
+    let rows = task
+        .tags()
         .as_slice()
         .iter()
         .map(|tag| task_tag::ActiveModel {
             task_id: Set(*task.id().as_uuid()),
             tag_key: Set(tag.key()),
             owner: Set(task.owner().as_str().to_owned()),
-        })
-        .collect()
+        });
+    task_tag::Entity::insert_many(rows).build(backend)
 }
 
 fn to_active(task: &Task) -> task::ActiveModel {
@@ -368,9 +391,9 @@ async fn write_tags(db: &impl ConnectionTrait, task: &Task) -> Result<(), sea_or
 
 /// Writes the tag rows of a task that has none yet.
 async fn insert_tags(db: &impl ConnectionTrait, task: &Task) -> Result<(), sea_orm::DbErr> {
-    let rows = tag_rows(task);
-    if !rows.is_empty() {
-        task_tag::Entity::insert_many(rows).exec(db).await?;
+    if !task.tags().as_slice().is_empty() {
+        db.execute_raw(tags_inserting(db.get_database_backend(), task))
+            .await?;
     }
     Ok(())
 }
@@ -771,21 +794,70 @@ fn guarded_update(
     previous: &Task,
     task: &Task,
 ) -> sea_orm::UpdateMany<task::Entity> {
-    let mut changes = to_active(task);
-    // Placement changes only by a move, counts only with the subtasks: neither is the
-    // update's to write (a count read with `previous` may be stale already).
-    changes.id = sea_orm::ActiveValue::NotSet;
-    changes.owner = sea_orm::ActiveValue::NotSet;
-    changes.created_at = sea_orm::ActiveValue::NotSet;
-    changes.list_id = sea_orm::ActiveValue::NotSet;
-    changes.parent_id = sea_orm::ActiveValue::NotSet;
-    changes.position = sea_orm::ActiveValue::NotSet;
-    changes.subtask_count = sea_orm::ActiveValue::NotSet;
-    changes.completed_subtask_count = sea_orm::ActiveValue::NotSet;
     changing::<task::Entity>(backend)
-        .set(changes)
+        .set(own_changes(task))
         .filter(owned(task.owner(), task.id()))
         .filter(task::Column::Version.eq(previous.version().get()))
+}
+
+/// The columns an update writes: the task's own fields. Placement changes only by a move,
+/// counts only with the subtasks: neither is the update's to write (a count read with
+/// `previous` may be stale already).
+fn own_changes(task: &Task) -> task::ActiveModel {
+    task::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        owner: sea_orm::ActiveValue::NotSet,
+        created_at: sea_orm::ActiveValue::NotSet,
+        list_id: sea_orm::ActiveValue::NotSet,
+        parent_id: sea_orm::ActiveValue::NotSet,
+        position: sea_orm::ActiveValue::NotSet,
+        subtask_count: sea_orm::ActiveValue::NotSet,
+        completed_subtask_count: sea_orm::ActiveValue::NotSet,
+        ..to_active(task)
+    }
+}
+
+/// The one-statement update of a task that touches no other row: [`guarded_update`], alone
+/// in its family when its completion changes, taking the owner's lock first
+/// ([`updating_built`]), written once per shape.
+fn updating(backend: DbBackend, previous: &Task, task: &Task, family: bool) -> sea_orm::Statement {
+    use sea_orm::{ActiveModelTrait, Iterable};
+    static WRITTEN: Written<bool> = Written::new();
+    WRITTEN.statement(
+        backend,
+        family,
+        || {
+            let mut changes = own_changes(task);
+            let mut values: Vec<sea_orm::Value> = task::Column::iter()
+                .filter_map(|column| changes.take(column).into_value())
+                .collect();
+            values.extend([
+                (*task.id().as_uuid()).into(),
+                task.owner().as_str().into(),
+                previous.version().get().into(),
+            ]);
+            if backend == DbBackend::Postgres {
+                values.push(task.owner().as_str().into());
+            }
+            values
+        },
+        || updating_built(backend, previous, task, family),
+    )
+}
+
+fn updating_built(
+    backend: DbBackend,
+    previous: &Task,
+    task: &Task,
+    family: bool,
+) -> sea_orm::Statement {
+    let update = guarded_update(backend, previous, task);
+    let update = if family {
+        update.filter(alone())
+    } else {
+        update
+    };
+    owner_first(update, backend, task.owner()).build(backend)
 }
 
 /// A top-level task whose subtasks are all completed (or that has none): changing its state
@@ -996,27 +1068,21 @@ impl TaskRepository for SeaTaskRepository {
 
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
     async fn update(&self, previous: &Task, task: &Task) -> Result<Task, RepoError> {
-        let update = guarded_update(self.backend(), previous, task);
         let family = previous.completed() != task.completed();
         let tags_change = previous.tags() != task.tags();
         // Most updates touch one row: then the row (and its tags) are the whole write.
-        let alone_update = if family {
-            update.clone().filter(alone())
-        } else {
-            update.clone()
-        };
-        let alone_update = owner_first(alone_update, self.backend(), task.owner());
+        let alone_update = updating(self.backend(), previous, task, family);
         let txn = if tags_change {
             Some(self.db.begin().await.map_err(translate)?)
         } else {
             None
         };
         let updated = match &txn {
-            Some(txn) => alone_update.exec(txn).await,
-            None => alone_update.exec(&self.db).await,
+            Some(txn) => txn.execute_raw(alone_update).await,
+            None => self.db.execute_raw(alone_update).await,
         }
         .map_err(translate)?;
-        if updated.rows_affected == 1 {
+        if updated.rows_affected() == 1 {
             if let Some(txn) = txn {
                 write_tags(&txn, task).await.map_err(translate)?;
                 txn.commit().await.map_err(translate)?;
@@ -1031,7 +1097,7 @@ impl TaskRepository for SeaTaskRepository {
         self.write_family(
             task.owner(),
             task.id(),
-            update,
+            guarded_update(self.backend(), previous, task),
             tags_change.then_some(task),
             task.updated_at(),
         )
@@ -1569,6 +1635,66 @@ mod tests {
                 let task = Task::create(TaskId::generate(), owner, new, OffsetDateTime::UNIX_EPOCH)
                     .unwrap();
                 assert_eq!(inserting(backend, &task), inserting_built(backend, &task));
+            }
+        }
+    }
+
+    #[test]
+    fn the_update_of_a_task_is_the_one_seaorm_builds_in_either_shape() {
+        use domain::task::NewTask;
+        let task = |owner: &str, other: bool| {
+            let new = NewTask {
+                description: TaskDescription::parse(["", "two\nlines"][usize::from(other)])
+                    .unwrap(),
+                completed: other,
+                priority: [Priority::Low, Priority::High][usize::from(other)],
+                tags: Tags::parse(&["home", "work"][..=usize::from(other)]).unwrap(),
+                due_date: other.then(|| DueDate::new(OffsetDateTime::UNIX_EPOCH)),
+                ..domain::testing::new_task(["Buy milk", "Call"][usize::from(other)])
+            };
+            Task::create(
+                TaskId::generate(),
+                UserId::parse(owner).unwrap(),
+                new,
+                OffsetDateTime::UNIX_EPOCH,
+            )
+            .unwrap()
+        };
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for family in [false, true] {
+                // Each shape twice, other values bound the second time into the SQL kept.
+                for (owner, other) in [("alice", false), ("bob", true)] {
+                    let (previous, next) = (task(owner, !other), task(owner, other));
+                    assert_eq!(
+                        updating(backend, &previous, &next, family),
+                        updating_built(backend, &previous, &next, family)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_insert_of_a_task_s_tags_is_the_one_seaorm_builds_for_any_number_of_them() {
+        use domain::task::NewTask;
+        let tags = ["Home", "work", "ä", "x", "y", "z", "a", "b", "c", "d"];
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for n in 1..=Tags::MAX {
+                // Each number twice, the second time other values bound into the SQL kept.
+                for (owner, skip) in [("alice", 0), ("bob", Tags::MAX - n)] {
+                    let new = NewTask {
+                        tags: Tags::parse(&tags[skip..skip + n]).unwrap(),
+                        ..domain::testing::new_task("Tagged")
+                    };
+                    let owner = UserId::parse(owner).unwrap();
+                    let task =
+                        Task::create(TaskId::generate(), owner, new, OffsetDateTime::UNIX_EPOCH)
+                            .unwrap();
+                    assert_eq!(
+                        tags_inserting(backend, &task),
+                        tags_inserting_built(backend, &task)
+                    );
+                }
             }
         }
     }

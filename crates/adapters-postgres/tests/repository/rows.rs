@@ -1,5 +1,5 @@
-//! Rows as read through vendor/sqlx-postgres and vendor/sqlx-core: `fetch_all` and
-//! `fetch_optional` read a statement's results straight from the connection and a stream from
+//! Rows as read through vendor/sqlx-postgres and vendor/sqlx-core: `fetch_all`,
+//! `fetch_optional` and `execute` read a statement's results straight from the connection and a stream from
 //! its one generator, each value borrows its column's type from the statement rather than
 //! cloning it, and over TLS the plaintext is copied out of rustls' records as they come.
 
@@ -54,6 +54,43 @@ async fn a_statement_failing_after_its_first_rows_fails_whole_and_leaves_its_con
         .expect("the connection answers its next statement")
         .expect("a row");
     assert_eq!(row.get::<i32, _>(0), 7);
+    // Only the count wanted: the error after rows is still the answer.
+    let failed = sqlx::query(FAILING_AT_ITS_THIRD_ROW)
+        .execute(&mut *conn)
+        .await;
+    assert_divided_by_zero(&failed);
+    let done = sqlx::query("SELECT 1")
+        .execute(&mut *conn)
+        .await
+        .expect("the connection answers its next statement");
+    assert_eq!(done.rows_affected(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn execute_counts_the_rows_of_every_statement() {
+    let Some((_db, pool)) = postgres().await else {
+        return;
+    };
+    let mut conn = pool.acquire().await.unwrap();
+    let done = sqlx::raw_sql(
+        "CREATE TEMPORARY TABLE t AS SELECT generate_series(1, 3) AS x; \
+         UPDATE t SET x = x + 1; DELETE FROM t WHERE x > 2",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(done.rows_affected(), 3 + 3 + 2);
+    let done = sqlx::query("UPDATE t SET x = x * 10 WHERE x >= $1")
+        .bind(2_i32)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1);
+    let left: Vec<i32> = sqlx::query_scalar("SELECT x FROM t")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(left, [20]);
 }
 
 #[tokio::test(flavor = "current_thread")]

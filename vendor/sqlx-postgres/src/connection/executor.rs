@@ -324,8 +324,8 @@ impl PgConnection {
 
     /// The next row or command result of the statement [`Self::start`] sent; `None` once
     /// it is done and the connection is ready for the next one. A plain loop rather than a
-    /// stream, so that what collects the rows (`fetch_all`, `fetch_optional`) takes each
-    /// straight from the connection's buffer instead of through a generator's slot.
+    /// stream, so that what collects the results (`fetch_all`, `fetch_optional`, `execute`)
+    /// takes each straight from the connection's buffer instead of through a generator's slot.
     async fn next_result(
         &mut self,
         running: &mut Running,
@@ -479,6 +479,25 @@ impl<'c> Executor<'c> for &'c mut PgConnection {
             )
             .try_flatten(),
         )
+    }
+
+    fn execute<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<PgQueryResult, Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Self::Database>,
+    {
+        let query = Sendable::of(query);
+
+        Box::pin(async move {
+            let mut done = PgQueryResult::default();
+            self.for_each_result(query, |result| {
+                if let Either::Left(result) = result {
+                    done.rows_affected += result.rows_affected;
+                }
+            })
+            .await?;
+            Ok(done)
+        })
     }
 
     fn fetch_optional<'e, 'q, E>(self, query: E) -> BoxFuture<'e, Result<Option<PgRow>, Error>>
