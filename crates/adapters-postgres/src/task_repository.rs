@@ -935,6 +935,54 @@ impl Completing<'_> {
     }
 }
 
+/// A task's new place: its list, parent and position.
+struct Moving<'a> {
+    owner: &'a UserId,
+    id: TaskId,
+    list: Option<uuid::Uuid>,
+    parent: Option<uuid::Uuid>,
+    position: &'a Position,
+    now: OffsetDateTime,
+}
+
+impl Moving<'_> {
+    /// The update of the task's row, returning it ([`Self::statement_built`]), written once
+    /// per backend.
+    fn statement(&self, backend: DbBackend) -> sea_orm::Statement {
+        static WRITTEN: Written<()> = Written::new();
+        WRITTEN.statement(
+            backend,
+            (),
+            || {
+                vec![
+                    self.list.into(),
+                    self.parent.into(),
+                    self.position.as_str().into(),
+                    1_i32.into(),
+                    self.now.into(),
+                    (*self.id.as_uuid()).into(),
+                    self.owner.as_str().into(),
+                ]
+            },
+            || self.statement_built(backend),
+        )
+    }
+
+    fn statement_built(&self, backend: DbBackend) -> sea_orm::Statement {
+        let update = changing::<task::Entity>(backend)
+            .col_expr(task::Column::ListId, Expr::value(self.list))
+            .col_expr(task::Column::ParentId, Expr::value(self.parent))
+            .col_expr(task::Column::Position, Expr::value(self.position.as_str()))
+            .col_expr(
+                task::Column::Version,
+                Expr::col(task::Column::Version).add(1),
+            )
+            .col_expr(task::Column::UpdatedAt, Expr::value(self.now))
+            .filter(owned(self.owner, self.id));
+        returning_task(backend, update)
+    }
+}
+
 /// The new state of a completion change, computed in the statement from the stored one, so
 /// that concurrent toggles serialise in the database and none is lost.
 fn completion_update(
@@ -1284,20 +1332,15 @@ impl TaskRepository for SeaTaskRepository {
         let position = write.position_between(before.as_ref(), after.as_ref())?;
         let list = destination.list.map(|l| *l.as_uuid());
         // What follows touches its subtasks and parents, never this row: it is final here.
-        let move_it = changing::<task::Entity>(db.get_database_backend())
-            .col_expr(task::Column::ListId, Expr::value(list))
-            .col_expr(
-                task::Column::ParentId,
-                Expr::value(destination.parent.map(|p| *p.as_uuid())),
-            )
-            .col_expr(task::Column::Position, Expr::value(position.as_str()))
-            .col_expr(
-                task::Column::Version,
-                Expr::col(task::Column::Version).add(1),
-            )
-            .col_expr(task::Column::UpdatedAt, Expr::value(now))
-            .filter(owned(owner, id));
-        let moved = updated_task(db, owner, move_it)
+        let moving = Moving {
+            owner,
+            id,
+            list,
+            parent: destination.parent.map(|p| *p.as_uuid()),
+            position: &position,
+            now,
+        };
+        let moved = written_task(db, owner, moving.statement(db.get_database_backend()))
             .await?
             .ok_or(RepoError::NotFound)?;
         if current.list() != destination.list && current.subtasks().total > 0 {
@@ -1670,6 +1713,31 @@ mod tests {
                         updating_built(backend, &previous, &next, family)
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_move_statement_is_the_one_seaorm_builds() {
+        let alice = UserId::parse("alice").unwrap();
+        let bob = UserId::parse("bob").unwrap();
+        let (first, second) = (Position::appended(1), Position::appended(2));
+        let (list, parent) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            // Twice, other values bound the second time into the SQL kept.
+            for (owner, list, parent, position, days) in [
+                (&alice, None, None, &first, 1),
+                (&bob, Some(list), Some(parent), &second, 2),
+            ] {
+                let moving = Moving {
+                    owner,
+                    id: TaskId::generate(),
+                    list,
+                    parent,
+                    position,
+                    now: OffsetDateTime::UNIX_EPOCH + time::Duration::days(days),
+                };
+                assert_eq!(moving.statement(backend), moving.statement_built(backend));
             }
         }
     }
