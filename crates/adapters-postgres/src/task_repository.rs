@@ -294,8 +294,8 @@ fn tags_json(task: &Task) -> String {
 }
 
 /// The insert of a task's tag rows ([`tags_inserting_built`]), written once per number of
-/// tags. Nothing is read back: SeaORM's `insert_many` asks PostgreSQL to return the rows'
-/// keys, which the caller knows already.
+/// tags. Run as it is, nothing is read back (SeaORM's `insert_many(..).exec` asks PostgreSQL
+/// to return the rows' keys, which the caller knows already).
 fn tags_inserting(backend: DbBackend, task: &Task) -> sea_orm::Statement {
     static WRITTEN: Written<usize> = Written::new();
     let tags = task.tags().as_slice();

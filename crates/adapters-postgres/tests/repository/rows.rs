@@ -1,7 +1,8 @@
 //! Rows as read through vendor/sqlx-postgres and vendor/sqlx-core: `fetch_all`,
-//! `fetch_optional` and `execute` read a statement's results straight from the connection and a stream from
-//! its one generator, each value borrows its column's type from the statement rather than
-//! cloning it, and over TLS the plaintext is copied out of rustls' records as they come.
+//! `fetch_optional` and `execute` read a statement's results straight from the connection and
+//! a stream from its one generator, each value borrows its column's type from the statement
+//! rather than cloning it, and over TLS the plaintext is copied out of rustls' records as they
+//! come.
 
 use adapters_postgres::testing::{TestDatabase, connection};
 use sea_orm::sqlx::{self, Row};
