@@ -618,44 +618,102 @@ fn in_list(list: Option<ListId>) -> SimpleExpr {
     }
 }
 
-/// One owner's siblings: the tasks of one list (or the inbox) under one parent (or top-level).
-fn siblings(owner: &UserId, list: Option<ListId>, parent: Option<TaskId>) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(task::Column::Owner.eq(owner.as_str()))
-        .add(in_list(list))
-        .add(match parent {
-            Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
-            None => task::Column::ParentId.is_null(),
-        })
+/// A position among the siblings a task is placed among: the owner's tasks of one list (or the
+/// inbox) under one parent (or top-level), the task itself left out.
+struct SiblingPosition<'a> {
+    owner: &'a UserId,
+    list: Option<ListId>,
+    parent: Option<TaskId>,
+    placed: TaskId,
+    which: Which<'a>,
 }
 
-/// The greatest or least position among the tasks matching `filter`, if any.
-///
-/// Read as the first row in the order of the siblings' index, not as `MAX(position)`:
-/// PostgreSQL's planner does not take `list_id IS NULL` as fixing that column, so it would
-/// aggregate every sibling instead of reading one entry of `(owner, parent_id, list_id,
-/// position)`.
-async fn extreme_position(
-    db: &impl ConnectionTrait,
-    greatest: bool,
-    filter: sea_orm::Condition,
-) -> Result<Option<Position>, RepoError> {
-    let order = if greatest { Order::Desc } else { Order::Asc };
-    let found = task::Entity::find()
-        .select_only()
-        .column(task::Column::Position)
-        .filter(filter)
-        .order_by(task::Column::Owner, order.clone())
-        .order_by(task::Column::ParentId, order.clone())
-        .order_by(task::Column::ListId, order.clone())
-        .order_by(task::Column::Position, order)
-        .into_tuple::<String>()
-        .one(db)
-        .await
-        .map_err(translate)?;
-    found
-        .map(|raw| Position::parse(raw).map_err(|_| corrupt("position")))
-        .transpose()
+/// Which sibling's position [`SiblingPosition`] reads.
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    /// The first sibling's.
+    First,
+    /// This sibling's.
+    Of(TaskId),
+    /// The first sibling's after this position.
+    After(&'a Position),
+}
+
+impl SiblingPosition<'_> {
+    /// The position, if there is such a sibling.
+    async fn read(&self, db: &impl ConnectionTrait) -> Result<Option<Position>, RepoError> {
+        let row = db
+            .query_one_raw(self.statement(db.get_database_backend()))
+            .await
+            .map_err(translate)?;
+        let Some(row) = row else { return Ok(None) };
+        let raw = text(&row, 0)?.ok_or_else(|| corrupt("position"))?;
+        Position::parse(&*raw)
+            .map(Some)
+            .map_err(|_| corrupt("position"))
+    }
+
+    /// [`Self::statement_built`], written once per backend and shape: a move to the front
+    /// reads one, and sea-query wrote it anew each time (with SeaORM's read by column name,
+    /// ~40,000 instructions of such a move).
+    fn statement(&self, backend: DbBackend) -> sea_orm::Statement {
+        static WRITTEN: Written<(bool, bool, u8)> = Written::new();
+        let which = match self.which {
+            Which::First => 0,
+            Which::Of(_) => 1,
+            Which::After(_) => 2,
+        };
+        let shape = (self.list.is_some(), self.parent.is_some(), which);
+        WRITTEN.statement(
+            backend,
+            shape,
+            || {
+                let mut values: Vec<sea_orm::Value> = Vec::with_capacity(6);
+                values.push(self.owner.as_str().into());
+                values.extend(self.list.map(|list| (*list.as_uuid()).into()));
+                values.extend(self.parent.map(|parent| (*parent.as_uuid()).into()));
+                values.push((*self.placed.as_uuid()).into());
+                values.extend(match self.which {
+                    Which::First => None,
+                    Which::Of(sibling) => Some((*sibling.as_uuid()).into()),
+                    Which::After(position) => Some(position.as_str().into()),
+                });
+                values.push(1_u64.into());
+                values
+            },
+            || self.statement_built(backend),
+        )
+    }
+
+    /// Read as the first row in the order of the siblings' index, not as `MAX(position)`:
+    /// PostgreSQL's planner does not take `list_id IS NULL` as fixing that column, so it would
+    /// aggregate every sibling instead of reading one entry of `(owner, parent_id, list_id,
+    /// position)`.
+    fn statement_built(&self, backend: DbBackend) -> sea_orm::Statement {
+        let siblings = sea_orm::Condition::all()
+            .add(task::Column::Owner.eq(self.owner.as_str()))
+            .add(in_list(self.list))
+            .add(match self.parent {
+                Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
+                None => task::Column::ParentId.is_null(),
+            })
+            .add(task::Column::Id.ne(*self.placed.as_uuid()));
+        let filter = match self.which {
+            Which::First => siblings,
+            Which::Of(sibling) => siblings.add(task::Column::Id.eq(*sibling.as_uuid())),
+            Which::After(position) => siblings.add(task::Column::Position.gt(position.as_str())),
+        };
+        task::Entity::find()
+            .select_only()
+            .column(task::Column::Position)
+            .filter(filter)
+            .order_by_asc(task::Column::Owner)
+            .order_by_asc(task::Column::ParentId)
+            .order_by_asc(task::Column::ListId)
+            .order_by_asc(task::Column::Position)
+            .limit(1)
+            .build(backend)
+    }
 }
 
 /// What the placement rules need to know of the owner's task `id`, if it exists.
@@ -1307,25 +1365,21 @@ impl TaskRepository for SeaTaskRepository {
         } else {
             check_list(db, owner, destination.list).await?;
         }
-        let others = siblings(owner, destination.list, destination.parent)
-            .add(task::Column::Id.ne(*id.as_uuid()));
+        let sibling = |which| SiblingPosition {
+            owner,
+            list: destination.list,
+            parent: destination.parent,
+            placed: id,
+            which,
+        };
         let (before, after) = match destination.slot {
-            Slot::First => (None, extreme_position(db, false, others).await?),
+            Slot::First => (None, sibling(Which::First).read(db).await?),
             Slot::Last => (None, None),
-            Slot::After(sibling) => {
-                let before = extreme_position(
-                    db,
-                    true,
-                    others.clone().add(task::Column::Id.eq(*sibling.as_uuid())),
-                )
-                .await?
-                .ok_or_else(|| rule("after", "must be a task among the destination's siblings"))?;
-                let after = extreme_position(
-                    db,
-                    false,
-                    others.add(task::Column::Position.gt(before.as_str())),
-                )
-                .await?;
+            Slot::After(after) => {
+                let before = sibling(Which::Of(after)).read(db).await?.ok_or_else(|| {
+                    rule("after", "must be a task among the destination's siblings")
+                })?;
+                let after = sibling(Which::After(&before)).read(db).await?;
                 (Some(before), after)
             }
         };
@@ -1738,6 +1792,34 @@ mod tests {
                     now: OffsetDateTime::UNIX_EPOCH + time::Duration::days(days),
                 };
                 assert_eq!(moving.statement(backend), moving.statement_built(backend));
+            }
+        }
+    }
+
+    #[test]
+    fn a_sibling_position_statement_is_the_one_seaorm_builds_in_every_shape() {
+        let alice = UserId::parse("alice").unwrap();
+        let bob = UserId::parse("bob").unwrap();
+        let (first, second) = (Position::appended(1), Position::appended(2));
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            for (list, parent) in [(false, false), (true, false), (false, true), (true, true)] {
+                // Each shape twice, other values bound the second time into the SQL kept.
+                for (owner, position) in [(&alice, &first), (&bob, &second)] {
+                    for which in [
+                        Which::First,
+                        Which::Of(TaskId::generate()),
+                        Which::After(position),
+                    ] {
+                        let sibling = SiblingPosition {
+                            owner,
+                            list: list.then(ListId::generate),
+                            parent: parent.then(TaskId::generate),
+                            placed: TaskId::generate(),
+                            which,
+                        };
+                        assert_eq!(sibling.statement(backend), sibling.statement_built(backend));
+                    }
+                }
             }
         }
     }
