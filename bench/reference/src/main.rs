@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Iso8601;
 use time::format_description::well_known::iso8601::{Config, EncodedConfig, TimePrecision};
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 #[global_allocator]
@@ -56,8 +57,8 @@ struct Sql {
     first_in_inbox: &'static str,
     /// A task's new place.
     place: String,
-    insert: &'static str,
-    insert_tag: &'static str,
+    /// A task placed last and inserted with its tags in one statement, by number of tags.
+    insert: Vec<String>,
     /// A page of the owner's changes after a cursor, with the owner's last change number.
     changes: String,
 }
@@ -92,8 +93,7 @@ impl Sql {
             place: format!(
                 r#"UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "list_id" = $1, "parent_id" = $2, "position" = $3, "version" = "version" + $4, "updated_at" = $5 WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 RETURNING {RETURNED}"#
             ),
-            insert: r#"INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"#,
-            insert_tag: r#"INSERT INTO "task_tags" ("task_id", "tag_key", "owner") VALUES ($1, $2, $3)"#,
+            insert: (0..=MAX_TAGS).map(|tags| insert(&lock(3), tags)).collect(),
             changes: format!(
                 "SELECT {}, o.head, o.history_floor, p.kind, p.entity, p.seq, p.created, p.op FROM (SELECT GREATEST(COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), users.history_floor) AS head, users.history_floor FROM users WHERE users.id = $1 LIMIT 1) o LEFT JOIN ( SELECT * FROM (SELECT 0 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM lists WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT 1 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM tasks WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) FROM changes WHERE owner = $1 AND seq > $2 AND op = 2) AS u ORDER BY seq LIMIT $3 ) p ON 1 = 1 LEFT JOIN tasks t ON p.kind = 1 AND t.owner = $1 AND t.id = p.entity ORDER BY p.seq",
                 RETURNED
@@ -104,6 +104,38 @@ impl Sql {
             ),
         }
     }
+}
+
+/// The most tags a task has, as in the API.
+const MAX_TAGS: usize = 10;
+
+/// The API's insert of a task with no list or parent and `tags` tags: the owner's lock and
+/// next append number, the task placed by it, its tag rows.
+fn insert(lock: &str, tags: usize) -> String {
+    let tagged = (0..tags)
+        .map(|n| {
+            let row = format!(
+                r#"SELECT "id", ${}, ${} FROM "inserted""#,
+                23 + 2 * n,
+                24 + 2 * n
+            );
+            if n == 0 {
+                row
+            } else {
+                format!(" UNION ALL ({row})")
+            }
+        })
+        .collect::<String>();
+    let tagged = if tags == 0 {
+        String::new()
+    } else {
+        format!(
+            r#", "tagged" AS (INSERT INTO "task_tags" ("task_id", "tag_key", "owner") {tagged}) "#
+        )
+    };
+    format!(
+        r#"WITH "appended" AS (UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {lock} RETURNING "append_seq") , "inserted" AS (INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', $15, $16, $17, $18, $19, $20, $21, $22 FROM "appended" RETURNING "id", "position") {tagged}SELECT "position" FROM "inserted""#
+    )
 }
 
 /// The API's timestamp: RFC 3339 in UTC with milliseconds, by `time`'s ISO 8601 writer as the
@@ -499,7 +531,7 @@ async fn create(
     body: web::Json<NewTask>,
 ) -> Reply {
     let owner = state.owner(&req, &path)?;
-    let mut client = state.client().await?;
+    let client = state.client().await?;
     let now = now();
     if !state.ensured.contains_key(&owner) {
         let ensure = client
@@ -515,50 +547,53 @@ async fn create(
             .map_err(unavailable)?;
         state.ensured.insert(owner.clone(), ());
     }
-    let (txn, position) = owner_write(&state, &mut client, &owner).await?;
     let id = Uuid::now_v7();
     let tags = serde_json::to_string(&body.tags).map_err(unavailable)?;
-    let insert = txn
-        .prepare_cached(state.sql.insert)
+    let insert = client
+        .prepare_cached(
+            state
+                .sql
+                .insert
+                .get(body.tags.len())
+                .ok_or_else(|| status(StatusCode::UNPROCESSABLE_ENTITY))?,
+        )
         .await
         .map_err(unavailable)?;
-    txn.execute(
-        &insert,
-        &[
-            &id,
-            &&*owner,
-            &body.title,
-            &None::<&str>,
-            &false,
-            &None::<OffsetDateTime>,
-            &1_i16,
-            &tags,
-            &None::<OffsetDateTime>,
-            &None::<Uuid>,
-            &None::<Uuid>,
-            &position,
-            &0_i32,
-            &0_i32,
-            &1_i64,
-            &now,
-            &now,
-            &None::<&str>,
-            &"UTC",
-            &None::<OffsetDateTime>,
-        ],
-    )
-    .await
-    .map_err(unavailable)?;
-    let insert_tag = txn
-        .prepare_cached(state.sql.insert_tag)
-        .await
-        .map_err(unavailable)?;
-    for tag in &body.tags {
-        txn.execute(&insert_tag, &[&id, &tag.to_lowercase(), &&*owner])
-            .await
-            .map_err(unavailable)?;
+    let keys: Vec<String> = body.tags.iter().map(|tag| tag.to_lowercase()).collect();
+    let owner_id: &str = &owner;
+    let mut values: Vec<&(dyn ToSql + Sync)> = vec![
+        &1_i64,
+        &owner_id,
+        &owner_id,
+        &id,
+        &owner_id,
+        &body.title,
+        &None::<&str>,
+        &false,
+        &None::<OffsetDateTime>,
+        &1_i16,
+        &tags,
+        &None::<OffsetDateTime>,
+        &None::<Uuid>,
+        &None::<Uuid>,
+        &0_i32,
+        &0_i32,
+        &1_i64,
+        &now,
+        &now,
+        &None::<&str>,
+        &"UTC",
+        &None::<OffsetDateTime>,
+    ];
+    for key in &keys {
+        values.extend([key as &(dyn ToSql + Sync), &owner_id]);
     }
-    txn.commit().await.map_err(unavailable)?;
+    let position: String = client
+        .query_opt(&insert, &values)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| status(StatusCode::NOT_FOUND))?
+        .get(0);
     let tags_json = RawValue::from_string(tags).map_err(unavailable)?;
     let task = Task {
         id,

@@ -52,6 +52,21 @@ impl SeaTaskRepository {
         self.db.get_database_backend()
     }
 
+    /// A task with no list or parent, by [`appending_insert`].
+    async fn insert_last(&self, task: &Task) -> Result<Task, RepoError> {
+        let row = self
+            .db
+            .query_one_raw(appending_insert(task))
+            .await
+            .map_err(translate)?;
+        // As `OwnerWrite::last_position`: an owner without a row has no number to place by.
+        let row = row.ok_or(RepoError::NotFound)?;
+        let raw = text(&row, 0)?.ok_or_else(|| corrupt("position"))?;
+        let position = Position::parse(&*raw).map_err(|_| corrupt("position"))?;
+        self.feed.changed(task.owner().as_str());
+        Ok(task.clone().placed(position))
+    }
+
     /// After a guarded write touched no row: was the task missing, or at another version?
     async fn missing_or_stale(&self, owner: &UserId, id: TaskId) -> RepoError {
         let found = task::Entity::find()
@@ -374,6 +389,128 @@ fn inserting(backend: DbBackend, task: &Task) -> sea_orm::Statement {
 
 fn inserting_built(backend: DbBackend, task: &Task) -> sea_orm::Statement {
     task::Entity::insert(to_active(task)).build(backend)
+}
+
+/// What [`Position::appended`] makes of the owner's append number, written by PostgreSQL from
+/// the `append_seq` a statement took: `f0`, the number in sixteen hex digits, `80`. A test holds
+/// the two to each other.
+const APPENDED_POSITION: &str = r#"'f0' || lpad(to_hex("append_seq"), 16, '0') || '80'"#;
+
+/// A task with no list or parent, placed last and inserted with its tag rows by one statement
+/// on PostgreSQL ([`appending_insert_built`]), written once per number of tags: the owner's
+/// locks and next append number (as [`OwnerWrite::begin`] takes them), the task placed by that
+/// number, its tags, each part reading the one before, in the statement's own transaction. A
+/// create is one round trip instead of five (begin, number, task, tags, commit): half the work
+/// for PostgreSQL, and a fifth of the waiting on a database across a network. Without the
+/// owner's row nothing is written and no row comes back. A task in a list or under a parent
+/// keeps the transaction: what it reads of them must be read under the owner's lock, which a
+/// statement's snapshot, taken before the lock, would not see.
+fn appending_insert(task: &Task) -> sea_orm::Statement {
+    use sea_orm::{ActiveModelTrait, Iterable};
+    static WRITTEN: Written<usize> = Written::new();
+    let owner = task.owner().as_str();
+    let tags = task.tags().as_slice();
+    let mut row = to_active(task);
+    WRITTEN.statement(
+        DbBackend::Postgres,
+        tags.len(),
+        || {
+            // The update's (its `+ 1`, the owner, the owner's lock), the task's but its
+            // position, then each tag's key and owner.
+            let mut values = vec![1_i32.into(), owner.into(), owner.into()];
+            values.extend(
+                task::Column::iter()
+                    .filter(|column| !matches!(column, task::Column::Position))
+                    .filter_map(|column| row.take(column).into_value()),
+            );
+            for tag in tags {
+                values.extend([tag.key().into(), owner.into()]);
+            }
+            values
+        },
+        || appending_insert_built(task),
+    )
+}
+
+fn appending_insert_built(task: &Task) -> sea_orm::Statement {
+    use sea_orm::sea_query::{Alias, CommonTableExpression, WithClause};
+    use sea_orm::{ActiveModelTrait, Iterable};
+    let backend = DbBackend::Postgres;
+    let (appended, inserted) = (Alias::new("appended"), Alias::new("inserted"));
+    let mut row = to_active(task);
+    let mut placed = Query::select();
+    for column in task::Column::iter() {
+        if matches!(column, task::Column::Position) {
+            placed.expr(Expr::cust(APPENDED_POSITION));
+        } else if let Some(value) = row.take(column).into_value() {
+            placed.expr(Expr::val(value));
+        }
+    }
+    placed.from(appended.clone());
+    let mut insert = Query::insert();
+    insert
+        .into_table(task::Entity)
+        .columns(task::Column::iter())
+        .select_from(placed)
+        .expect("`to_active` sets every column");
+    insert.returning(Query::returning().columns([task::Column::Id, task::Column::Position]));
+    let mut with = WithClause::new();
+    with.cte(
+        CommonTableExpression::new()
+            .query(crate::write::appending_update(backend, task.owner()))
+            .table_name(appended)
+            .to_owned(),
+    )
+    .cte(
+        CommonTableExpression::new()
+            .query(insert)
+            .table_name(inserted.clone())
+            .to_owned(),
+    );
+    if let Some(tags) = tags_of_inserted(task, &inserted) {
+        with.cte(
+            CommonTableExpression::new()
+                .query(tags)
+                .table_name(Alias::new("tagged"))
+                .to_owned(),
+        );
+    }
+    let position = Query::select()
+        .column(task::Column::Position)
+        .from(inserted)
+        .to_owned();
+    backend.build(&position.with(with))
+}
+
+/// The insert of the tag rows of the task `inserted` returns, when it has tags.
+fn tags_of_inserted(
+    task: &Task,
+    inserted: &sea_orm::sea_query::Alias,
+) -> Option<sea_orm::sea_query::InsertStatement> {
+    let owner = task.owner().as_str();
+    let mut rows = task.tags().as_slice().iter().map(|tag| {
+        Query::select()
+            .column(task::Column::Id)
+            .expr(Expr::val(tag.key()))
+            .expr(Expr::val(owner))
+            .from(inserted.clone())
+            .to_owned()
+    });
+    let mut select = rows.next()?;
+    for row in rows {
+        select.union(sea_orm::sea_query::UnionType::All, row);
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(task_tag::Entity)
+        .columns([
+            task_tag::Column::TaskId,
+            task_tag::Column::TagKey,
+            task_tag::Column::Owner,
+        ])
+        .select_from(select)
+        .expect("three columns, three values");
+    Some(insert)
 }
 
 fn count_column(count: u32) -> i32 {
@@ -1141,6 +1278,10 @@ pub(crate) async fn tasks_by_id(
 impl TaskRepository for SeaTaskRepository {
     #[tracing::instrument(skip_all, fields(user_id = %task.owner()), err(level = "debug"))]
     async fn insert(&self, task: &Task) -> Result<Task, RepoError> {
+        if self.backend() == DbBackend::Postgres && task.list().is_none() && task.parent().is_none()
+        {
+            return self.insert_last(task).await;
+        }
         let owner = task.owner();
         let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
@@ -1845,6 +1986,28 @@ mod tests {
                         tags_inserting_built(backend, &task)
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_statement_insert_is_the_one_seaorm_builds_for_any_number_of_tags() {
+        use domain::task::NewTask;
+        let tags = ["Home", "work", "ä", "x", "y", "z", "a", "b", "c", "d"];
+        for n in 0..=Tags::MAX {
+            // Each number twice, the second time other values bound into the SQL kept.
+            for (owner, skip, description) in
+                [("alice", 0, None), ("bob", Tags::MAX - n, Some("d"))]
+            {
+                let new = NewTask {
+                    tags: Tags::parse(&tags[skip..skip + n]).unwrap(),
+                    description: description.and_then(|d| TaskDescription::parse(d).unwrap()),
+                    ..domain::testing::new_task("Tagged")
+                };
+                let owner = UserId::parse(owner).unwrap();
+                let task = Task::create(TaskId::generate(), owner, new, OffsetDateTime::UNIX_EPOCH)
+                    .unwrap();
+                assert_eq!(appending_insert(&task), appending_insert_built(&task));
             }
         }
     }

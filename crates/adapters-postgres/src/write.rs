@@ -18,7 +18,7 @@
 use domain::position::Position;
 use domain::repo::RepoError;
 use domain::user::UserId;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, UpdateStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, QueryFilter, Statement, TransactionTrait, UpdateMany,
@@ -118,8 +118,13 @@ fn appending(backend: DbBackend, owner: &UserId) -> Statement {
     )
 }
 
-/// The owner's locks and next append number, in one statement.
 fn appending_built(backend: DbBackend, owner: &UserId) -> Statement {
+    backend.build(&appending_update(backend, owner))
+}
+
+/// The owner's locks and next append number, in one statement: [`OwnerWrite::begin`]'s, and
+/// the first part of the insert that places a task last by itself.
+pub(crate) fn appending_update(backend: DbBackend, owner: &UserId) -> UpdateStatement {
     let mut update = Query::update();
     update
         .table(user::Entity)
@@ -132,7 +137,7 @@ fn appending_built(backend: DbBackend, owner: &UserId) -> Statement {
     if let Some(lock) = owner_lock(backend, owner) {
         update.and_where(lock);
     }
-    backend.build(&update)
+    update
 }
 
 /// An update of task or list rows, numbering each as the owner's latest change: the number

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use adapters_postgres::testing::TestDatabase;
+use domain::position::Position;
 use domain::repo::RepoError;
 use domain::task::{
     Completion, DueDate, Priority, Tags, TaskDescription, TaskId, TaskPatch, TaskQuery,
@@ -25,7 +26,53 @@ adapters_postgres::on_both_backends!(
     setting_completion_to_the_current_state_changes_nothing,
     fifty_parallel_toggles_leave_the_parity_of_fifty,
     text_that_looks_like_sql_or_html_is_stored_verbatim,
+    a_task_goes_last_by_its_owner_s_counter_however_large,
+    a_task_of_an_owner_without_a_row_is_not_stored,
 );
+
+/// The position of a task put last is the domain's `Position::appended` of the owner's next
+/// number, whichever side computes it (PostgreSQL writes it in the insert's own statement),
+/// past 32 bits too.
+async fn a_task_goes_last_by_its_owner_s_counter_however_large(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let first = repos.add("alice", new_task("first"), NOW).await;
+    db.execute("UPDATE users SET append_seq = 1099511627775 WHERE id = 'alice'")
+        .await;
+    let mut new = new_task("later");
+    new.tags = Tags::parse(&["Home", "work"]).unwrap();
+    let task = repos.add("alice", new, NOW).await;
+
+    assert_eq!(task.position(), &Position::appended(1_099_511_627_776));
+    assert!(first.position() < task.position());
+    let stored = repos.tasks.get(task.owner(), task.id()).await.unwrap();
+    assert_eq!(stored, task);
+    let tagged = TaskQuery {
+        tags: vec![domain::task::Tag::parse("work").unwrap()],
+        ..TaskQuery::default()
+    };
+    let listed = repos.tasks.list(task.owner(), &tagged).await.unwrap();
+    assert_eq!(listed.tasks, [task]);
+}
+
+async fn a_task_of_an_owner_without_a_row_is_not_stored(db: &TestDatabase) {
+    let repos = Repos::new(db);
+    let mut new = new_task("orphan");
+    new.tags = Tags::parse(&["Home"]).unwrap();
+    let task = domain::task::Task::create(
+        TaskId::generate(),
+        UserId::parse("nobody").unwrap(),
+        new,
+        NOW,
+    )
+    .unwrap();
+
+    assert!(matches!(
+        repos.tasks.insert(&task).await,
+        Err(RepoError::NotFound)
+    ));
+    assert_eq!(db.count("SELECT count(*) FROM tasks").await, 0);
+    assert_eq!(db.count("SELECT count(*) FROM task_tags").await, 0);
+}
 
 async fn a_task_round_trips_every_field(db: &TestDatabase) {
     let repos = Repos::new(db);
