@@ -71,7 +71,7 @@ impl Sql {
                 r#"SELECT {COLUMNS}, COUNT(*) OVER () AS "total" FROM "tasks" WHERE "tasks"."owner" = $1 ORDER BY "created_at" DESC, "tasks"."id" DESC LIMIT $2 OFFSET $3"#
             ),
             position: format!(
-                r#"SELECT {COLUMNS}, COUNT(*) OVER () AS "total" FROM "tasks" WHERE "tasks"."owner" = $1 AND "tasks"."list_id" IS NULL ORDER BY tasks.list_id IS NOT NULL ASC, (SELECT l.position FROM lists l WHERE l.id = tasks.list_id) ASC, tasks.list_id ASC, COALESCE((SELECT p.position FROM tasks p WHERE p.id = tasks.parent_id), tasks.position) ASC, COALESCE(tasks.parent_id, tasks.id) ASC, tasks.parent_id IS NOT NULL ASC, tasks.position ASC, tasks.id ASC LIMIT $2 OFFSET $3"#
+                r#"SELECT {COLUMNS}, COUNT(*) OVER () AS "total" FROM "tasks" WHERE "tasks"."owner" = $1 AND "tasks"."list_id" IS NULL ORDER BY COALESCE((SELECT p.position FROM tasks p WHERE p.id = tasks.parent_id), tasks.position) ASC, COALESCE(tasks.parent_id, tasks.id) ASC, tasks.parent_id IS NOT NULL ASC, tasks.position ASC, tasks.id ASC LIMIT $2 OFFSET $3"#
             ),
             get: format!(
                 r#"SELECT {COLUMNS} FROM "tasks" WHERE "tasks"."id" = $1 AND "tasks"."owner" = $2 LIMIT $3"#

@@ -699,7 +699,7 @@ fn listing_built(backend: DbBackend, owner: &UserId, query: &TaskQuery) -> sea_o
     };
     let mut select = task::Entity::find().filter(listing_filter(backend, owner, query));
     if query.sort == SortKey::Position {
-        select = position_order(select);
+        select = position_order(select, query);
     } else {
         if query.sort == SortKey::DueDate {
             // Undated tasks last, whatever the direction.
@@ -1210,22 +1210,41 @@ fn completion_update(
 
 /// The order `sort=position` draws: the inbox, then the lists in their order; in each, the
 /// top-level tasks in their order, each followed by its subtasks in theirs. Every key is a
-/// column or a lookup by primary key, so a page is one statement.
-fn position_order(select: sea_orm::Select<task::Entity>) -> sea_orm::Select<task::Entity> {
-    [
+/// column or a lookup by primary key, so a page is one statement. The keys a filter makes the
+/// same for every row are left out (the lists' with a list filter, the families' with a
+/// parent filter): PostgreSQL would still look them up row by row, which made a page of the
+/// inbox cost it a fifth more.
+fn position_order(
+    select: sea_orm::Select<task::Entity>,
+    query: &TaskQuery,
+) -> sea_orm::Select<task::Entity> {
+    let lists = [
         "tasks.list_id IS NOT NULL",
         "(SELECT l.position FROM lists l WHERE l.id = tasks.list_id)",
         "tasks.list_id",
+    ];
+    let families = [
         "COALESCE((SELECT p.position FROM tasks p WHERE p.id = tasks.parent_id), tasks.position)",
         "COALESCE(tasks.parent_id, tasks.id)",
         "tasks.parent_id IS NOT NULL",
-        "tasks.position",
-        "tasks.id",
-    ]
-    .into_iter()
-    .fold(select, |select, key| {
-        select.order_by(Expr::cust(key), Order::Asc)
-    })
+    ];
+    let lists = if query.list.is_none() {
+        &lists[..]
+    } else {
+        &[]
+    };
+    let families = if query.parent.is_none() {
+        &families[..]
+    } else {
+        &[]
+    };
+    lists
+        .iter()
+        .chain(families)
+        .chain(&["tasks.position", "tasks.id"])
+        .fold(select, |select, key| {
+            select.order_by(Expr::cust(*key), Order::Asc)
+        })
 }
 
 /// The columns of a task row as [`task_in`] reads them, from the table aliased `alias`, for

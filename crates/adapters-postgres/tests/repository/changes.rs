@@ -9,7 +9,7 @@ use adapters_postgres::testing::TestDatabase;
 use adapters_postgres::{SeaChangeLog, Wake};
 use domain::list::ListRepository;
 use domain::sync::{ChangeLog, ChangePage, Cursor, CursorError, Entry, Reading, SyncError};
-use domain::task::{Completion, TaskId, TaskRepository};
+use domain::task::{Completion, Task, TaskId, TaskRepository};
 use domain::user::UserId;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use time::Duration;
@@ -290,6 +290,7 @@ async fn a_write_waits_for_the_owners_lock(db: &TestDatabase) {
     }
     let f = Fixture::new(db).await;
     let task = f.task("locked", None, None).await;
+    let (id, position) = (task.id(), task.position().clone());
     let holder = db.connection().begin().await.unwrap();
     holder
         .execute_unprepared("SELECT pg_advisory_xact_lock(hashtextextended('alice', 0))")
@@ -299,17 +300,28 @@ async fn a_write_waits_for_the_owners_lock(db: &TestDatabase) {
         let tasks = f.repos.tasks.clone();
         tokio::spawn(async move {
             tasks
-                .set_completion(&alice(), task.id(), Completion::Toggle, None, NOW)
+                .set_completion(&alice(), id, Completion::Toggle, None, NOW)
                 .await
         })
+    };
+    // A create in the inbox, one statement on PostgreSQL, takes the lock too.
+    let create = {
+        let tasks = f.repos.tasks.clone();
+        let new = Task::create(TaskId::generate(), alice(), new_task("waiting"), NOW).unwrap();
+        tokio::spawn(async move { tasks.insert(&new).await })
     };
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
         !toggle.is_finished(),
         "the toggle did not wait for the lock"
     );
+    assert!(
+        !create.is_finished(),
+        "the create did not wait for the lock"
+    );
     holder.commit().await.unwrap();
     assert!(toggle.await.unwrap().unwrap().task().completed());
+    assert!(&position < create.await.unwrap().unwrap().position());
 }
 
 async fn commits_wake_the_owners_followers(db: &TestDatabase) {

@@ -8,8 +8,8 @@ use domain::list::{List, ListId, ListName, ListRepository, NewList};
 use domain::position::Slot;
 use domain::repo::RepoError;
 use domain::task::{
-    Completion, Destination, ListFilter, SortKey, SubtaskCounts, Task, TaskId, TaskQuery,
-    TaskRepository,
+    Completion, Destination, ListFilter, ParentFilter, SortKey, SubtaskCounts, Task, TaskId,
+    TaskQuery, TaskRepository,
 };
 use domain::user::UserId;
 use time::Duration;
@@ -31,6 +31,7 @@ adapters_postgres::on_both_backends!(
     concurrent_moves_to_one_spot_all_succeed_in_a_total_order,
     concurrent_subtask_creations_are_counted_exactly,
     sort_by_position_draws_the_inbox_then_each_list_with_subtasks_under_parents,
+    sort_by_position_within_one_list_or_family_is_by_position,
     another_users_list_is_refused_everywhere,
 );
 
@@ -96,9 +97,19 @@ impl Fixture {
 
     /// Titles in `sort=position` order.
     async fn drawn(&self, list: Option<ListFilter>) -> Vec<String> {
+        self.drawn_in_family(list, None).await
+    }
+
+    /// Titles in `sort=position` order, with a parent filter too.
+    async fn drawn_in_family(
+        &self,
+        list: Option<ListFilter>,
+        parent: Option<ParentFilter>,
+    ) -> Vec<String> {
         let query = TaskQuery {
             sort: SortKey::Position,
             list,
+            parent,
             limit: 500,
             ..TaskQuery::default()
         };
@@ -384,6 +395,39 @@ async fn a_parent_must_be_a_top_level_task_of_the_owner(db: &TestDatabase) {
         ),
         "parent_id",
         "a task with subtasks cannot become one"
+    );
+}
+
+/// With a list or parent filter the order leaves out the keys the filter fixes: what is left
+/// must still draw them in their order.
+async fn sort_by_position_within_one_list_or_family_is_by_position(db: &TestDatabase) {
+    let fx = Fixture::new(db).await;
+    let work = fx.list("alice", "Work").await;
+    let parent = fx.task("parent", Some(work.id()), None).await;
+    fx.task("x", Some(work.id()), Some(parent.id())).await;
+    let y = fx.task("y", Some(work.id()), Some(parent.id())).await;
+    let lone = fx.task("lone", Some(work.id()), None).await;
+    fx.task("inbox", None, None).await;
+    fx.place(y.id(), to(Some(work.id()), Some(parent.id()), Slot::First))
+        .await
+        .unwrap();
+    fx.place(lone.id(), to(Some(work.id()), None, Slot::First))
+        .await
+        .unwrap();
+
+    let in_work = Some(ListFilter::List(work.id()));
+    assert_eq!(fx.drawn(in_work).await, ["lone", "parent", "y", "x"]);
+    let of_parent = Some(ParentFilter::Of(parent.id()));
+    assert_eq!(fx.drawn_in_family(None, of_parent).await, ["y", "x"]);
+    assert_eq!(fx.drawn_in_family(in_work, of_parent).await, ["y", "x"]);
+    assert_eq!(
+        fx.drawn_in_family(None, Some(ParentFilter::TopLevel)).await,
+        ["inbox", "lone", "parent"]
+    );
+    assert_eq!(
+        fx.drawn_in_family(in_work, Some(ParentFilter::TopLevel))
+            .await,
+        ["lone", "parent"]
     );
 }
 
