@@ -57,6 +57,8 @@ struct Sql {
     first_in_inbox: &'static str,
     /// A task's new place.
     place: String,
+    /// A top-level inbox task put last among its siblings, in one statement.
+    move_last: String,
     /// A task placed last and inserted with its tags in one statement, by number of tags.
     insert: Vec<String>,
     /// A page of the owner's changes after a cursor, with the owner's last change number.
@@ -92,6 +94,10 @@ impl Sql {
             first_in_inbox: r#"SELECT "tasks"."position" FROM "tasks" WHERE "tasks"."owner" = $1 AND "tasks"."list_id" IS NULL AND "tasks"."parent_id" IS NULL AND "tasks"."id" <> $2 ORDER BY "tasks"."owner" ASC, "tasks"."parent_id" ASC, "tasks"."list_id" ASC, "tasks"."position" ASC LIMIT $3"#,
             place: format!(
                 r#"UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "list_id" = $1, "parent_id" = $2, "position" = $3, "version" = "version" + $4, "updated_at" = $5 WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 RETURNING {RETURNED}"#
+            ),
+            move_last: format!(
+                r#"WITH "appended" AS (UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {} RETURNING "append_seq") UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL AND "tasks"."list_id" IS NULL AND "tasks"."version" = $8 RETURNING {RETURNED}"#,
+                lock(3)
             ),
             insert: (0..=MAX_TAGS).map(|tags| insert(&lock(3), tags)).collect(),
             changes: format!(
@@ -655,7 +661,36 @@ async fn move_task(
     let (user, id) = path.into_inner();
     let owner = state.owner(&req, &user)?;
     let mut client = state.client().await?;
-    read(&state, &client, &owner, id).await?;
+    let read = read(&state, &client, &owner, id).await?;
+    let top_level_inbox =
+        read.get::<_, Option<Uuid>>(9).is_none() && read.get::<_, Option<Uuid>>(10).is_none();
+    if top_level_inbox && !body.contains_key("after") {
+        let move_last = client
+            .prepare_cached(&state.sql.move_last)
+            .await
+            .map_err(unavailable)?;
+        let version: i64 = read.get(14);
+        let moved = client
+            .query_opt(
+                &move_last,
+                &[
+                    &1_i64,
+                    &&*owner,
+                    &&*owner,
+                    &1_i64,
+                    &now(),
+                    &id,
+                    &&*owner,
+                    &version,
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        // No row: changed since the read; the transaction below answers as the API does.
+        if let Some(row) = moved {
+            return one(&row, StatusCode::OK);
+        }
+    }
     let (txn, last) = owner_write(&state, &mut client, &owner).await?;
     let get = txn
         .prepare_cached(&state.sql.get)

@@ -1178,6 +1178,83 @@ impl Moving<'_> {
     }
 }
 
+/// A top-level task put last among the siblings it has (its list's or the inbox's), moved by
+/// one statement on PostgreSQL ([`Self::statement_built`]): the owner's locks and next append
+/// number (as [`OwnerWrite::begin`] takes them), then the task's row, if it is still at the
+/// version the caller read and still among those siblings, placed by that number and numbered
+/// as the owner's latest change. Such a move changes nothing else (no family, no list) and its
+/// rules read nothing (a position by the counter reads no sibling): the transaction's five
+/// round trips for one. No row: the task is gone, changed or going elsewhere, and the
+/// transaction sorts out which.
+struct MovingLast<'a> {
+    owner: &'a UserId,
+    id: TaskId,
+    list: Option<ListId>,
+    version: Version,
+    now: OffsetDateTime,
+}
+
+impl MovingLast<'_> {
+    /// The statement, written once per shape (in a list or in the inbox).
+    fn statement(&self) -> sea_orm::Statement {
+        static WRITTEN: Written<bool> = Written::new();
+        let owner = self.owner.as_str();
+        WRITTEN.statement(
+            DbBackend::Postgres,
+            self.list.is_some(),
+            || {
+                // The owner's update (its `+ 1`, the owner, the owner's lock), then the task's.
+                let mut values = vec![
+                    1_i32.into(),
+                    owner.into(),
+                    owner.into(),
+                    1_i32.into(),
+                    self.now.into(),
+                    (*self.id.as_uuid()).into(),
+                    owner.into(),
+                ];
+                if let Some(list) = self.list {
+                    values.push((*list.as_uuid()).into());
+                }
+                values.push(self.version.get().into());
+                values
+            },
+            || self.statement_built(),
+        )
+    }
+
+    fn statement_built(&self) -> sea_orm::Statement {
+        use sea_orm::Iterable;
+        use sea_orm::sea_query::{Alias, CommonTableExpression, WithClause};
+        let backend = DbBackend::Postgres;
+        let appended = Alias::new("appended");
+        let mut update = changing::<task::Entity>(backend)
+            .col_expr(task::Column::Position, Expr::cust(APPENDED_POSITION))
+            .col_expr(
+                task::Column::Version,
+                Expr::col(task::Column::Version).add(1),
+            )
+            .col_expr(task::Column::UpdatedAt, Expr::value(self.now))
+            .filter(owned(self.owner, self.id))
+            .filter(task::Column::ParentId.is_null())
+            .filter(in_list(self.list))
+            .filter(task::Column::Version.eq(self.version.get()))
+            .into_query();
+        update
+            .from(appended.clone())
+            .returning(Query::returning().columns(task::Column::iter()));
+        let with = WithClause::new()
+            .cte(
+                CommonTableExpression::new()
+                    .query(crate::write::appending_update(backend, self.owner))
+                    .table_name(appended)
+                    .to_owned(),
+            )
+            .to_owned();
+        backend.build(&update.with(with))
+    }
+}
+
 /// The new state of a completion change, computed in the statement from the stored one, so
 /// that concurrent toggles serialise in the database and none is lost.
 fn completion_update(
@@ -1505,6 +1582,22 @@ impl TaskRepository for SeaTaskRepository {
         version: Version,
         now: OffsetDateTime,
     ) -> Result<Task, RepoError> {
+        if self.backend() == DbBackend::Postgres
+            && destination.parent.is_none()
+            && matches!(destination.slot, Slot::Last)
+        {
+            let last = MovingLast {
+                owner,
+                id,
+                list: destination.list,
+                version,
+                now,
+            };
+            if let Some(moved) = written_task(&self.db, owner, last.statement()).await? {
+                self.feed.changed(owner.as_str());
+                return Ok(moved);
+            }
+        }
         let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
@@ -2027,6 +2120,25 @@ mod tests {
                 let task = Task::create(TaskId::generate(), owner, new, OffsetDateTime::UNIX_EPOCH)
                     .unwrap();
                 assert_eq!(appending_insert(&task), appending_insert_built(&task));
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_statement_move_to_the_end_is_the_one_seaorm_builds_in_or_out_of_a_list() {
+        let alice = UserId::parse("alice").unwrap();
+        let bob = UserId::parse("bob").unwrap();
+        for list in [None, Some(ListId::generate())] {
+            // Each shape twice, other values bound the second time into the SQL kept.
+            for (owner, version) in [(&alice, 1), (&bob, 7)] {
+                let last = MovingLast {
+                    owner,
+                    id: TaskId::generate(),
+                    list,
+                    version: Version::new(version).unwrap(),
+                    now: OffsetDateTime::UNIX_EPOCH,
+                };
+                assert_eq!(last.statement(), last.statement_built());
             }
         }
     }

@@ -32,6 +32,7 @@ adapters_postgres::on_both_backends!(
     concurrent_subtask_creations_are_counted_exactly,
     sort_by_position_draws_the_inbox_then_each_list_with_subtasks_under_parents,
     sort_by_position_within_one_list_or_family_is_by_position,
+    a_task_moved_to_the_end_of_its_siblings_goes_after_them_alone,
     another_users_list_is_refused_everywhere,
 );
 
@@ -396,6 +397,43 @@ async fn a_parent_must_be_a_top_level_task_of_the_owner(db: &TestDatabase) {
         "parent_id",
         "a task with subtasks cannot become one"
     );
+}
+
+/// The move PostgreSQL makes in one statement: to the end of the siblings a top-level task
+/// already has, in the inbox or a list; a caller holding an older version is refused.
+async fn a_task_moved_to_the_end_of_its_siblings_goes_after_them_alone(db: &TestDatabase) {
+    let fx = Fixture::new(db).await;
+    let work = fx.list("alice", "Work").await;
+    for (list, filter) in [
+        (None, ListFilter::Inbox),
+        (Some(work.id()), ListFilter::List(work.id())),
+    ] {
+        let a = fx.task("a", list, None).await;
+        let b = fx.task("b", list, None).await;
+
+        let moved = fx.place(a.id(), to(list, None, Slot::Last)).await.unwrap();
+        assert_eq!(fx.drawn(Some(filter)).await, ["b", "a"]);
+        assert_eq!(moved, fx.get(a.id()).await);
+        assert_eq!((moved.version().get(), moved.list()), (2, list));
+        assert_eq!(fx.get(b.id()).await, b);
+        let stale = fx
+            .repos
+            .tasks
+            .place(
+                &alice(),
+                a.id(),
+                &to(list, None, Slot::Last),
+                a.version(),
+                NOW,
+            )
+            .await;
+        assert!(
+            matches!(stale, Err(RepoError::VersionMismatch)),
+            "{stale:?}"
+        );
+        fx.repos.tasks.delete(&alice(), a.id(), None).await.unwrap();
+        fx.repos.tasks.delete(&alice(), b.id(), None).await.unwrap();
+    }
 }
 
 /// With a list or parent filter the order leaves out the keys the filter fixes: what is left
