@@ -11,9 +11,10 @@
 //! `update_many` elsewhere). Locks must be taken in one order, the owner's first,
 //! or a write holding a row and waiting for the owner would deadlock with one holding the owner
 //! and waiting for the row: an `OwnerWrite` starts with the owner, and a statement that writes
-//! alone takes it first with [`owner_first`].
+//! alone takes it first with [`owner_first`], or, when it places something last, by starting
+//! from the owner's number ([`appending_update`], as the first part of the statement).
 //!
-//! Both end by waking the owner's followers ([`ChangeFeed::changed`]) once committed.
+//! All end by waking the owner's followers ([`ChangeFeed::changed`]) once committed.
 
 use domain::position::Position;
 use domain::repo::RepoError;
