@@ -68,6 +68,10 @@ struct Sql {
 impl Sql {
     fn new() -> Self {
         let lock = |n: u8| LOCK.replace("$LOCK", &format!("${n}"));
+        let append = format!(
+            r#"UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {} RETURNING "append_seq""#,
+            lock(3)
+        );
         Self {
             list: format!(
                 r#"SELECT {COLUMNS}, COUNT(*) OVER () AS "total" FROM "tasks" WHERE "tasks"."owner" = $1 ORDER BY "created_at" DESC, "tasks"."id" DESC LIMIT $2 OFFSET $3"#
@@ -87,19 +91,16 @@ impl Sql {
                 lock(16)
             ),
             ensure_user: r#"INSERT INTO "users" ("id", "email", "name", "created_at", "updated_at") VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("id") DO UPDATE SET "email" = "excluded"."email", "name" = "excluded"."name", "updated_at" = "excluded"."updated_at""#,
-            append: format!(
-                r#"UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {} RETURNING "append_seq""#,
-                lock(3)
-            ),
+
             first_in_inbox: r#"SELECT "tasks"."position" FROM "tasks" WHERE "tasks"."owner" = $1 AND "tasks"."list_id" IS NULL AND "tasks"."parent_id" IS NULL AND "tasks"."id" <> $2 ORDER BY "tasks"."owner" ASC, "tasks"."parent_id" ASC, "tasks"."list_id" ASC, "tasks"."position" ASC LIMIT $3"#,
             place: format!(
                 r#"UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "list_id" = $1, "parent_id" = $2, "position" = $3, "version" = "version" + $4, "updated_at" = $5 WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 RETURNING {RETURNED}"#
             ),
             move_last: format!(
-                r#"WITH "appended" AS (UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {} RETURNING "append_seq") UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL AND "tasks"."list_id" IS NULL AND "tasks"."version" = $8 RETURNING {RETURNED}"#,
-                lock(3)
+                r#"WITH "appended" AS ({append}) UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL AND "tasks"."list_id" IS NULL AND "tasks"."version" = $8 RETURNING {RETURNED}"#
             ),
-            insert: (0..=MAX_TAGS).map(|tags| insert(&lock(3), tags)).collect(),
+            insert: (0..=MAX_TAGS).map(|tags| insert(&append, tags)).collect(),
+            append,
             changes: format!(
                 "SELECT {}, o.head, o.history_floor, p.kind, p.entity, p.seq, p.created, p.op FROM (SELECT GREATEST(COALESCE((SELECT MAX(x.changed_seq) FROM tasks x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.changed_seq) FROM lists x WHERE x.owner = users.id), 0), COALESCE((SELECT MAX(x.seq) FROM changes x WHERE x.owner = users.id), 0), users.history_floor) AS head, users.history_floor FROM users WHERE users.id = $1 LIMIT 1) o LEFT JOIN ( SELECT * FROM (SELECT 0 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM lists WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT 1 AS kind, id AS entity, changed_seq AS seq, CASE WHEN COALESCE(created_seq, changed_seq) > $2 THEN 1 ELSE 0 END AS created, 1 AS op FROM tasks WHERE owner = $1 AND changed_seq > $2 UNION ALL SELECT CAST(kind AS INTEGER), entity, seq, 0, CAST(op AS INTEGER) FROM changes WHERE owner = $1 AND seq > $2 AND op = 2) AS u ORDER BY seq LIMIT $3 ) p ON 1 = 1 LEFT JOIN tasks t ON p.kind = 1 AND t.owner = $1 AND t.id = p.entity ORDER BY p.seq",
                 RETURNED
@@ -116,8 +117,8 @@ impl Sql {
 const MAX_TAGS: usize = 10;
 
 /// The API's insert of a task with no list or parent and `tags` tags: the owner's lock and
-/// next append number, the task placed by it, its tag rows.
-fn insert(lock: &str, tags: usize) -> String {
+/// next append number (`append`), the task placed by it, its tag rows.
+fn insert(append: &str, tags: usize) -> String {
     let tagged = (0..tags)
         .map(|n| {
             let row = format!(
@@ -140,7 +141,7 @@ fn insert(lock: &str, tags: usize) -> String {
         )
     };
     format!(
-        r#"WITH "appended" AS (UPDATE "users" SET "append_seq" = "append_seq" + $1 WHERE "users"."id" = $2 AND {lock} RETURNING "append_seq") , "inserted" AS (INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', $15, $16, $17, $18, $19, $20, $21, $22 FROM "appended" RETURNING "id", "position") {tagged}SELECT "position" FROM "inserted""#
+        r#"WITH "appended" AS ({append}) , "inserted" AS (INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', $15, $16, $17, $18, $19, $20, $21, $22 FROM "appended" RETURNING "id", "position") {tagged}SELECT "position" FROM "inserted""#
     )
 }
 

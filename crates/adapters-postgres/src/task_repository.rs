@@ -30,7 +30,7 @@ use crate::error::translate;
 use crate::live::ChangeFeed;
 use crate::sql::{Written, contains_pattern, timestamp};
 use crate::store::Store;
-use crate::write::{OwnerWrite, changing, owner_first};
+use crate::write::{APPENDED, OwnerWrite, appended, appending_values, changing, owner_first};
 
 /// Tasks in the `tasks` and `task_tags` tables.
 #[derive(Debug, Clone)]
@@ -415,9 +415,8 @@ fn appending_insert(task: &Task) -> sea_orm::Statement {
         DbBackend::Postgres,
         tags.len(),
         || {
-            // The update's (its `+ 1`, the owner, the owner's lock), the task's but its
-            // position, then each tag's key and owner.
-            let mut values = vec![1_i32.into(), owner.into(), owner.into()];
+            // The owner's number's, the task's but its position, then each tag's key and owner.
+            let mut values = appending_values(task.owner(), true);
             values.extend(
                 task::Column::iter()
                     .filter(|column| !matches!(column, task::Column::Position))
@@ -433,10 +432,9 @@ fn appending_insert(task: &Task) -> sea_orm::Statement {
 }
 
 fn appending_insert_built(task: &Task) -> sea_orm::Statement {
-    use sea_orm::sea_query::{Alias, CommonTableExpression, WithClause};
+    use sea_orm::sea_query::{Alias, CommonTableExpression};
     use sea_orm::{ActiveModelTrait, Iterable};
-    let backend = DbBackend::Postgres;
-    let (appended, inserted) = (Alias::new("appended"), Alias::new("inserted"));
+    let inserted = Alias::new("inserted");
     let mut row = to_active(task);
     let mut placed = Query::select();
     for column in task::Column::iter() {
@@ -446,7 +444,7 @@ fn appending_insert_built(task: &Task) -> sea_orm::Statement {
             placed.expr(Expr::val(value));
         }
     }
-    placed.from(appended.clone());
+    placed.from(Alias::new(APPENDED));
     let mut insert = Query::insert();
     insert
         .into_table(task::Entity)
@@ -454,14 +452,8 @@ fn appending_insert_built(task: &Task) -> sea_orm::Statement {
         .select_from(placed)
         .expect("`to_active` sets every column");
     insert.returning(Query::returning().columns([task::Column::Id, task::Column::Position]));
-    let mut with = WithClause::new();
+    let mut with = appended(task.owner());
     with.cte(
-        CommonTableExpression::new()
-            .query(crate::write::appending_update(backend, task.owner()))
-            .table_name(appended)
-            .to_owned(),
-    )
-    .cte(
         CommonTableExpression::new()
             .query(insert)
             .table_name(inserted.clone())
@@ -479,7 +471,7 @@ fn appending_insert_built(task: &Task) -> sea_orm::Statement {
         .column(task::Column::Position)
         .from(inserted)
         .to_owned();
-    backend.build(&position.with(with))
+    DbBackend::Postgres.build(&position.with(with))
 }
 
 /// The insert of the tag rows of the task `inserted` returns, when it has tags.
@@ -1203,16 +1195,14 @@ impl MovingLast<'_> {
             DbBackend::Postgres,
             self.list.is_some(),
             || {
-                // The owner's update (its `+ 1`, the owner, the owner's lock), then the task's.
-                let mut values = vec![
-                    1_i32.into(),
-                    owner.into(),
-                    owner.into(),
+                // The owner's number's, then the task's.
+                let mut values = appending_values(self.owner, true);
+                values.extend([
                     1_i32.into(),
                     self.now.into(),
                     (*self.id.as_uuid()).into(),
                     owner.into(),
-                ];
+                ]);
                 if let Some(list) = self.list {
                     values.push((*list.as_uuid()).into());
                 }
@@ -1225,9 +1215,8 @@ impl MovingLast<'_> {
 
     fn statement_built(&self) -> sea_orm::Statement {
         use sea_orm::Iterable;
-        use sea_orm::sea_query::{Alias, CommonTableExpression, WithClause};
+        use sea_orm::sea_query::Alias;
         let backend = DbBackend::Postgres;
-        let appended = Alias::new("appended");
         let mut update = changing::<task::Entity>(backend)
             .col_expr(task::Column::Position, Expr::cust(APPENDED_POSITION))
             .col_expr(
@@ -1241,17 +1230,9 @@ impl MovingLast<'_> {
             .filter(task::Column::Version.eq(self.version.get()))
             .into_query();
         update
-            .from(appended.clone())
+            .from(Alias::new(APPENDED))
             .returning(Query::returning().columns(task::Column::iter()));
-        let with = WithClause::new()
-            .cte(
-                CommonTableExpression::new()
-                    .query(crate::write::appending_update(backend, self.owner))
-                    .table_name(appended)
-                    .to_owned(),
-            )
-            .to_owned();
-        backend.build(&update.with(with))
+        backend.build(&update.with(appended(self.owner)))
     }
 }
 

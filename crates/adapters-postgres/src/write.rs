@@ -12,17 +12,19 @@
 //! or a write holding a row and waiting for the owner would deadlock with one holding the owner
 //! and waiting for the row: an `OwnerWrite` starts with the owner, and a statement that writes
 //! alone takes it first with [`owner_first`], or, when it places something last, by starting
-//! from the owner's number ([`appending_update`], as the first part of the statement).
+//! from the owner's number ([`appended`]).
 //!
 //! All end by waking the owner's followers ([`ChangeFeed::changed`]) once committed.
 
 use domain::position::Position;
 use domain::repo::RepoError;
 use domain::user::UserId;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr, UpdateStatement};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, Query, SimpleExpr, UpdateStatement, WithClause,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, Statement, TransactionTrait, UpdateMany,
+    EntityTrait, QueryFilter, Statement, TransactionTrait, UpdateMany, Value,
 };
 
 use crate::entity::user;
@@ -108,13 +110,7 @@ fn appending(backend: DbBackend, owner: &UserId) -> Statement {
     WRITTEN.statement(
         backend,
         (),
-        || {
-            let mut values = vec![1_i32.into(), owner.as_str().into()];
-            if postgres {
-                values.push(owner.as_str().into());
-            }
-            values
-        },
+        || appending_values(owner, postgres),
         || appending_built(backend, owner),
     )
 }
@@ -123,9 +119,35 @@ fn appending_built(backend: DbBackend, owner: &UserId) -> Statement {
     backend.build(&appending_update(backend, owner))
 }
 
-/// The owner's locks and next append number, in one statement: [`OwnerWrite::begin`]'s, and
-/// the first part of the insert that places a task last by itself.
-pub(crate) fn appending_update(backend: DbBackend, owner: &UserId) -> UpdateStatement {
+/// The values [`appending_update`] binds, in its order: its `+ 1`, the owner, and on
+/// PostgreSQL the owner again for the lock.
+pub(crate) fn appending_values(owner: &UserId, postgres: bool) -> Vec<Value> {
+    let mut values = vec![1_i32.into(), owner.as_str().into()];
+    if postgres {
+        values.push(owner.as_str().into());
+    }
+    values
+}
+
+/// The name of the [`appended`] table, which holds the owner's new `append_seq`.
+pub(crate) const APPENDED: &str = "appended";
+
+/// On PostgreSQL, the owner's locks and next append number as the first part of a statement
+/// that places something last by itself, the number in the table [`APPENDED`]; its values,
+/// [`appending_values`], come first.
+pub(crate) fn appended(owner: &UserId) -> WithClause {
+    WithClause::new()
+        .cte(
+            CommonTableExpression::new()
+                .query(appending_update(DbBackend::Postgres, owner))
+                .table_name(Alias::new(APPENDED))
+                .to_owned(),
+        )
+        .to_owned()
+}
+
+/// The owner's locks and next append number, in one statement ([`OwnerWrite::begin`]'s).
+fn appending_update(backend: DbBackend, owner: &UserId) -> UpdateStatement {
     let mut update = Query::update();
     update
         .table(user::Entity)
