@@ -59,6 +59,9 @@ struct Sql {
     place: String,
     /// A top-level inbox task put last among its siblings, in one statement.
     move_last: String,
+    /// A top-level inbox task put first among its siblings, in one statement, if no sibling
+    /// is below the owner's number's key.
+    move_first: String,
     /// A task placed last and inserted with its tags in one statement, by number of tags.
     insert: Vec<String>,
     /// A page of the owner's changes after a cursor, with the owner's last change number.
@@ -96,8 +99,13 @@ impl Sql {
             place: format!(
                 r#"UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "list_id" = $1, "parent_id" = $2, "position" = $3, "version" = "version" + $4, "updated_at" = $5 WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 RETURNING {RETURNED}"#
             ),
-            move_last: format!(
-                r#"WITH "appended" AS ({append}) UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL AND "tasks"."list_id" IS NULL AND "tasks"."version" = $8 RETURNING {RETURNED}"#
+            move_last: move_to_end(&append, APPENDED, ""),
+            move_first: move_to_end(
+                &append,
+                PREPENDED,
+                &format!(
+                    r#" AND (NOT EXISTS(SELECT 1 FROM "tasks" WHERE "tasks"."owner" = $9 AND "tasks"."list_id" IS NULL AND "tasks"."parent_id" IS NULL AND "tasks"."id" <> $10 AND "tasks"."position" <= ({PREPENDED})))"#
+                ),
             ),
             insert: (0..=MAX_TAGS).map(|tags| insert(&append, tags)).collect(),
             append,
@@ -111,6 +119,22 @@ impl Sql {
             ),
         }
     }
+}
+
+/// The position the owner's append number makes last, as the API writes it.
+const APPENDED: &str = r#"'f0' || lpad(to_hex("append_seq"), 16, '0') || '80'"#;
+
+/// The position the owner's append number makes first, as the API writes it.
+const PREPENDED: &str =
+    r#"'01' || lpad(to_hex(9223372036854775807 - "append_seq"), 16, '0') || '80'"#;
+
+/// The API's move of a top-level inbox task to one end of its siblings: the owner's lock and
+/// next append number (`append`), then the task placed by it (`position`) if still at the
+/// version read and, for the front, no sibling is below (`guard`).
+fn move_to_end(append: &str, position: &str, guard: &str) -> String {
+    format!(
+        r#"WITH "appended" AS ({append}) UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = {position}, "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL AND "tasks"."list_id" IS NULL AND "tasks"."version" = $8{guard} RETURNING {RETURNED}"#
+    )
 }
 
 /// The most tags a task has, as in the API.
@@ -141,7 +165,7 @@ fn insert(append: &str, tags: usize) -> String {
         )
     };
     format!(
-        r#"WITH "appended" AS ({append}) , "inserted" AS (INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'f0' || lpad(to_hex("append_seq"), 16, '0') || '80', $15, $16, $17, $18, $19, $20, $21, $22 FROM "appended" RETURNING "id", "position") {tagged}SELECT "position" FROM "inserted""#
+        r#"WITH "appended" AS ({append}) , "inserted" AS (INSERT INTO "tasks" ("id", "owner", "title", "description", "completed", "completed_at", "priority", "tags", "due_date", "list_id", "parent_id", "position", "subtask_count", "completed_subtask_count", "version", "created_at", "updated_at", "recurrence", "timezone", "remind_at") SELECT $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, {APPENDED}, $15, $16, $17, $18, $19, $20, $21, $22 FROM "appended" RETURNING "id", "position") {tagged}SELECT "position" FROM "inserted""#
     )
 }
 
@@ -631,28 +655,29 @@ async fn create(
 }
 
 /// Begins a write under the owner's lock, as the API's `OwnerWrite` does: the transaction, and
-/// the position after everything of the owner's, from their next append number.
+/// the owner's next append number.
 async fn owner_write<'c>(
     state: &State,
     client: &'c mut deadpool_postgres::Object,
     owner: &str,
-) -> Result<(deadpool_postgres::Transaction<'c>, String), Refused> {
+) -> Result<(deadpool_postgres::Transaction<'c>, i64), Refused> {
     let txn = client.transaction().await.map_err(unavailable)?;
     let append = txn
         .prepare_cached(&state.sql.append)
         .await
         .map_err(unavailable)?;
-    let appended: i64 = txn
+    let number: i64 = txn
         .query_one(&append, &[&1_i64, &owner, &owner])
         .await
         .map_err(unavailable)?
         .get(0);
-    Ok((txn, format!("f0{appended:016x}80")))
+    Ok((txn, number))
 }
 
 /// Moves a top-level inbox task, the benchmark's, to the front (`{"after":null}`) or the end
-/// (`{}`) of the inbox: the service's read, then under the owner's lock and next append number
-/// the task again, the first sibling's position for the front, and the update.
+/// (`{}`) of the inbox: the service's read, then one statement; when it writes nothing (the
+/// task changed, or an older front is below the number's), under the owner's lock and next
+/// append number the task again, the first sibling's position for the front, and the update.
 async fn move_task(
     state: web::Data<State>,
     req: HttpRequest,
@@ -663,36 +688,33 @@ async fn move_task(
     let owner = state.owner(&req, &user)?;
     let mut client = state.client().await?;
     let read = read(&state, &client, &owner, id).await?;
+    let first = body.contains_key("after");
     let top_level_inbox =
         read.get::<_, Option<Uuid>>(9).is_none() && read.get::<_, Option<Uuid>>(10).is_none();
-    if top_level_inbox && !body.contains_key("after") {
-        let move_last = client
-            .prepare_cached(&state.sql.move_last)
-            .await
-            .map_err(unavailable)?;
+    if top_level_inbox {
+        let to_end = if first {
+            &state.sql.move_first
+        } else {
+            &state.sql.move_last
+        };
+        let to_end = client.prepare_cached(to_end).await.map_err(unavailable)?;
         let version: i64 = read.get(14);
+        let (now, owner) = (now(), &*owner);
+        let params: [&(dyn ToSql + Sync); 10] = [
+            &1_i64, &owner, &owner, &1_i64, &now, &id, &owner, &version, &owner, &id,
+        ];
+        // The front's guard takes the last two.
+        let params = if first { &params[..] } else { &params[..8] };
         let moved = client
-            .query_opt(
-                &move_last,
-                &[
-                    &1_i64,
-                    &&*owner,
-                    &&*owner,
-                    &1_i64,
-                    &now(),
-                    &id,
-                    &&*owner,
-                    &version,
-                ],
-            )
+            .query_opt(&to_end, params)
             .await
             .map_err(unavailable)?;
-        // No row: changed since the read; the transaction below answers as the API does.
+        // No row: see above; the transaction below answers as the API does.
         if let Some(row) = moved {
             return one(&row, StatusCode::OK);
         }
     }
-    let (txn, last) = owner_write(&state, &mut client, &owner).await?;
+    let (txn, number) = owner_write(&state, &mut client, &owner).await?;
     let get = txn
         .prepare_cached(&state.sql.get)
         .await
@@ -705,7 +727,8 @@ async fn move_task(
     if current.get::<_, Option<Uuid>>(9).is_some() || current.get::<_, Option<Uuid>>(10).is_some() {
         return Err(status(StatusCode::NOT_IMPLEMENTED));
     }
-    let position = if body.contains_key("after") {
+    let last = format!("f0{number:016x}80");
+    let position = if first {
         let first = txn
             .prepare_cached(state.sql.first_in_inbox)
             .await
@@ -716,11 +739,18 @@ async fn move_task(
             .map_err(unavailable)?
         {
             Some(row) => {
-                let first = fractional_index::FractionalIndex::from_string(row.get(0))
-                    .map_err(unavailable)?;
-                fractional_index::FractionalIndex::new(None, Some(&first))
-                    .ok_or_else(|| status(StatusCode::INTERNAL_SERVER_ERROR))?
-                    .to_string()
+                let first: &str = row.get(0);
+                // As `Position::before`: the number's key, unless an older front is lower.
+                let prepended = format!("01{:016x}80", i64::MAX - number);
+                if prepended.as_str() < first {
+                    prepended
+                } else {
+                    let first = fractional_index::FractionalIndex::from_string(first)
+                        .map_err(unavailable)?;
+                    fractional_index::FractionalIndex::new(None, Some(&first))
+                        .ok_or_else(|| status(StatusCode::INTERNAL_SERVER_ERROR))?
+                        .to_string()
+                }
             }
             None => last,
         }

@@ -396,6 +396,11 @@ fn inserting_built(backend: DbBackend, task: &Task) -> sea_orm::Statement {
 /// the two to each other.
 const APPENDED_POSITION: &str = r#"'f0' || lpad(to_hex("append_seq"), 16, '0') || '80'"#;
 
+/// What [`Position::prepended`] makes of the owner's append number, as [`APPENDED_POSITION`]:
+/// `01`, the number's distance to the largest bigint in sixteen hex digits, `80`.
+const PREPENDED_POSITION: &str =
+    r#"'01' || lpad(to_hex(9223372036854775807 - "append_seq"), 16, '0') || '80'"#;
+
 /// A task with no list or parent, placed last and inserted with its tag rows by one statement
 /// on PostgreSQL ([`appending_insert_built`]), written once per number of tags: the owner's
 /// locks and next append number (as [`OwnerWrite::begin`] takes them), the task placed by that
@@ -819,14 +824,7 @@ impl SiblingPosition<'_> {
     /// aggregate every sibling instead of reading one entry of `(owner, parent_id, list_id,
     /// position)`.
     fn statement_built(&self, backend: DbBackend) -> sea_orm::Statement {
-        let siblings = sea_orm::Condition::all()
-            .add(task::Column::Owner.eq(self.owner.as_str()))
-            .add(in_list(self.list))
-            .add(match self.parent {
-                Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
-                None => task::Column::ParentId.is_null(),
-            })
-            .add(task::Column::Id.ne(*self.placed.as_uuid()));
+        let siblings = siblings(self.owner, self.list, self.parent, self.placed);
         let filter = match self.which {
             Which::First => siblings,
             Which::Of(sibling) => siblings.add(task::Column::Id.eq(*sibling.as_uuid())),
@@ -843,6 +841,24 @@ impl SiblingPosition<'_> {
             .limit(1)
             .build(backend)
     }
+}
+
+/// The owner's tasks in `list` under `parent` (top-level ones without), but `placed`: the
+/// siblings of a task placed there.
+fn siblings(
+    owner: &UserId,
+    list: Option<ListId>,
+    parent: Option<TaskId>,
+    placed: TaskId,
+) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(task::Column::Owner.eq(owner.as_str()))
+        .add(in_list(list))
+        .add(match parent {
+            Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
+            None => task::Column::ParentId.is_null(),
+        })
+        .add(task::Column::Id.ne(*placed.as_uuid()))
 }
 
 /// What the placement rules need to know of the owner's task `id`, if it exists.
@@ -1170,43 +1186,47 @@ impl Moving<'_> {
     }
 }
 
-/// A top-level task put last among the siblings it has (its list's or the inbox's), moved by
-/// one statement on PostgreSQL ([`Self::statement_built`]): the owner's locks and next append
-/// number (as [`OwnerWrite::begin`] takes them), then the task's row, if it is still at the
-/// version the caller read and still among those siblings, placed by that number and numbered
-/// as the owner's latest change. Such a move changes nothing else (no family, no list) and its
-/// rules read nothing (a position by the counter reads no sibling): the transaction's five
-/// round trips for one. No row: the task is gone, changed or going elsewhere, and the
-/// transaction sorts out which.
-struct MovingLast<'a> {
+/// A top-level task put first or last among the siblings it has (its list's or the inbox's),
+/// moved by one statement on PostgreSQL ([`Self::statement_built`]): the owner's locks and
+/// next append number (as [`OwnerWrite::begin`] takes them), then the task's row, if it is
+/// still at the version the caller read and still among those siblings, placed by that number
+/// ([`Position::appended`], [`Position::prepended`]) and numbered as the owner's latest
+/// change. Such a move changes nothing else (no family, no list) and its rules read nothing:
+/// the transaction's five or six round trips for one. To the front, the number's key must be
+/// below every sibling's; it is unless one is older and lower, which the statement checks,
+/// race-free although its snapshot precedes the lock: a key below the counter's keys is only
+/// made where a sibling is already below them, which the snapshot sees. No row: the task is gone,
+/// changed, going elsewhere, or such a sibling is there, and the transaction sorts out which.
+struct MovingToEnd<'a> {
     owner: &'a UserId,
     id: TaskId,
     list: Option<ListId>,
+    first: bool,
     version: Version,
     now: OffsetDateTime,
 }
 
-impl MovingLast<'_> {
-    /// The statement, written once per shape (in a list or in the inbox).
+impl MovingToEnd<'_> {
+    /// The statement, written once per shape (in a list or in the inbox, to which end).
     fn statement(&self) -> sea_orm::Statement {
-        static WRITTEN: Written<bool> = Written::new();
+        static WRITTEN: Written<(bool, bool)> = Written::new();
         let owner = self.owner.as_str();
+        let id = *self.id.as_uuid();
+        let list = self.list.map(|list| (*list.as_uuid()).into());
         WRITTEN.statement(
             DbBackend::Postgres,
-            self.list.is_some(),
+            (self.list.is_some(), self.first),
             || {
-                // The owner's number's, then the task's.
+                // The owner's number's, the task's, then the lower siblings'.
                 let mut values = appending_values(self.owner, true);
-                values.extend([
-                    1_i32.into(),
-                    self.now.into(),
-                    (*self.id.as_uuid()).into(),
-                    owner.into(),
-                ]);
-                if let Some(list) = self.list {
-                    values.push((*list.as_uuid()).into());
-                }
+                values.extend([1_i32.into(), self.now.into(), id.into(), owner.into()]);
+                values.extend(list.clone());
                 values.push(self.version.get().into());
+                if self.first {
+                    values.push(owner.into());
+                    values.extend(list);
+                    values.push(id.into());
+                }
                 values
             },
             || self.statement_built(),
@@ -1217,8 +1237,13 @@ impl MovingLast<'_> {
         use sea_orm::Iterable;
         use sea_orm::sea_query::Alias;
         let backend = DbBackend::Postgres;
+        let position = if self.first {
+            PREPENDED_POSITION
+        } else {
+            APPENDED_POSITION
+        };
         let mut update = changing::<task::Entity>(backend)
-            .col_expr(task::Column::Position, Expr::cust(APPENDED_POSITION))
+            .col_expr(task::Column::Position, Expr::cust(position))
             .col_expr(
                 task::Column::Version,
                 Expr::col(task::Column::Version).add(1),
@@ -1227,8 +1252,20 @@ impl MovingLast<'_> {
             .filter(owned(self.owner, self.id))
             .filter(task::Column::ParentId.is_null())
             .filter(in_list(self.list))
-            .filter(task::Column::Version.eq(self.version.get()))
-            .into_query();
+            .filter(task::Column::Version.eq(self.version.get()));
+        if self.first {
+            let lower = Query::select()
+                .expr(Expr::cust("1"))
+                .from(task::Entity)
+                .cond_where(siblings(self.owner, self.list, None, self.id))
+                .and_where(
+                    Expr::col((task::Entity, task::Column::Position))
+                        .lte(Expr::cust(PREPENDED_POSITION)),
+                )
+                .to_owned();
+            update = update.filter(Expr::exists(lower).not());
+        }
+        let mut update = update.into_query();
         update
             .from(Alias::new(APPENDED))
             .returning(Query::returning().columns(task::Column::iter()));
@@ -1565,16 +1602,17 @@ impl TaskRepository for SeaTaskRepository {
     ) -> Result<Task, RepoError> {
         if self.backend() == DbBackend::Postgres
             && destination.parent.is_none()
-            && matches!(destination.slot, Slot::Last)
+            && let Slot::First | Slot::Last = destination.slot
         {
-            let last = MovingLast {
+            let to_end = MovingToEnd {
                 owner,
                 id,
                 list: destination.list,
+                first: destination.slot == Slot::First,
                 version,
                 now,
             };
-            if let Some(moved) = written_task(&self.db, owner, last.statement()).await? {
+            if let Some(moved) = written_task(&self.db, owner, to_end.statement()).await? {
                 self.feed.changed(owner.as_str());
                 return Ok(moved);
             }
@@ -2106,22 +2144,81 @@ mod tests {
     }
 
     #[test]
-    fn the_one_statement_move_to_the_end_is_the_one_seaorm_builds_in_or_out_of_a_list() {
+    fn the_one_statement_move_to_an_end_is_the_one_seaorm_builds_in_or_out_of_a_list() {
         let alice = UserId::parse("alice").unwrap();
         let bob = UserId::parse("bob").unwrap();
-        for list in [None, Some(ListId::generate())] {
+        for (list, first) in [None, Some(ListId::generate())]
+            .into_iter()
+            .flat_map(|list| [(list, false), (list, true)])
+        {
             // Each shape twice, other values bound the second time into the SQL kept.
             for (owner, version) in [(&alice, 1), (&bob, 7)] {
-                let last = MovingLast {
+                let to_end = MovingToEnd {
                     owner,
                     id: TaskId::generate(),
                     list,
+                    first,
                     version: Version::new(version).unwrap(),
                     now: OffsetDateTime::UNIX_EPOCH,
                 };
-                assert_eq!(last.statement(), last.statement_built());
+                assert_eq!(to_end.statement(), to_end.statement_built());
             }
         }
+    }
+
+    /// The front statement alone, on PostgreSQL (the repository falls back to the transaction
+    /// whenever it writes nothing, with the same outcome): the owner's number's key when every
+    /// sibling is above it; no row, and nothing written, while a sibling's older front is below.
+    #[tokio::test]
+    async fn the_one_statement_front_moves_only_below_every_sibling() {
+        use domain::user::UserRepository;
+        let Some(db) = crate::testing::TestDatabase::postgres().await else {
+            return;
+        };
+        let tasks = SeaTaskRepository::new(db.store());
+        let alice =
+            domain::user::AuthenticatedUser::new(UserId::parse("alice").unwrap(), None, None);
+        let owner = alice.id();
+        crate::SeaUserRepository::new(db.store())
+            .ensure(&alice, OffsetDateTime::UNIX_EPOCH)
+            .await
+            .unwrap();
+        let mut added = Vec::new();
+        for title in ["a", "b"] {
+            let new = domain::testing::new_task(title);
+            let task = Task::create(
+                TaskId::generate(),
+                owner.clone(),
+                new,
+                OffsetDateTime::UNIX_EPOCH,
+            )
+            .unwrap();
+            added.push(tasks.insert(&task).await.unwrap());
+        }
+        let front = |task: &Task| MovingToEnd {
+            owner,
+            id: task.id(),
+            list: None,
+            first: true,
+            version: task.version(),
+            now: OffsetDateTime::UNIX_EPOCH,
+        };
+
+        let moved = written_task(db.connection(), owner, front(&added[1]).statement())
+            .await
+            .unwrap()
+            .expect("a front below every sibling");
+        // The owner's number: one for each task, then this move's.
+        assert_eq!(moved.position(), &Position::prepended(3));
+        assert_eq!(moved.version().get(), 2);
+
+        db.execute("UPDATE tasks SET position = '0080' WHERE title = 'a'")
+            .await;
+        let refused = written_task(db.connection(), owner, front(&moved).statement())
+            .await
+            .unwrap();
+        assert_eq!(refused, None);
+        assert_eq!(tasks.get(owner, moved.id()).await.unwrap(), moved);
     }
 
     #[test]

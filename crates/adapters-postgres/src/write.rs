@@ -70,24 +70,30 @@ impl<'a> OwnerWrite<'a> {
     /// The position that puts something last among any siblings of the owner's: after every
     /// position there, since the owner's counter only grows and other keys stay below it.
     pub(crate) fn last_position(&self) -> Result<Position, RepoError> {
-        self.appended
-            .map(Position::appended)
-            .ok_or(RepoError::NotFound)
+        self.number().map(Position::appended)
+    }
+
+    /// The owner's number of this write; an owner without a row has none to place by.
+    fn number(&self) -> Result<u64, RepoError> {
+        self.appended.ok_or(RepoError::NotFound)
     }
 
     /// The position right after `before` and before `after`, two siblings next to each other
-    /// (either may be absent); with nothing after, last, by the owner's counter.
+    /// (either may be absent); with nothing after, last, and with nothing before, first, by
+    /// the owner's counter.
     pub(crate) fn position_between(
         &self,
         before: Option<&Position>,
         after: Option<&Position>,
     ) -> Result<Position, RepoError> {
-        match after {
-            None => self.last_position(),
-            Some(after) => Position::between(before, Some(after)).ok_or_else(|| {
-                RepoError::Unexpected(anyhow::anyhow!("stored sibling positions are out of order"))
-            }),
-        }
+        let placed = match (before, after) {
+            (_, None) => return self.last_position(),
+            (None, Some(first)) => Position::before(self.number()?, first),
+            (Some(_), Some(_)) => Position::between(before, after),
+        };
+        placed.ok_or_else(|| {
+            RepoError::Unexpected(anyhow::anyhow!("stored sibling positions are out of order"))
+        })
     }
 
     /// The transaction, for the statements of the write.

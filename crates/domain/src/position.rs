@@ -27,6 +27,31 @@ impl Position {
         Self(format_compact!("f0{n:016x}80"))
     }
 
+    /// The position of the `n`th item its owner put first among some siblings: before every
+    /// position with a smaller `n`, and before every position `between` makes above one of
+    /// these, `appended` and `first` make. Like `appended`, it needs the owner's counter, not
+    /// a read of the current first; but keys made by `between` before the first sibling
+    /// without it can be lower ([`Self::before`]).
+    pub fn prepended(n: u64) -> Self {
+        // The byte 01, then i64::MAX - n (the counter is a PostgreSQL bigint) in eight
+        // big-endian bytes, then the terminator 80. Fronts made by `between` alone start at
+        // 7f and lose one a move: 01 is below the first 127 of them, and is no zero byte.
+        let countdown = (i64::MAX as u64).saturating_sub(n);
+        Self(format_compact!("01{countdown:016x}80"))
+    }
+
+    /// The position the owner's `n`th placement puts before `first`, the first of some
+    /// siblings: [`Self::prepended`], unless `first` is older and lower, then a key between
+    /// nothing and `first`. `None` when `first` is not a key.
+    pub fn before(n: u64, first: &Self) -> Option<Self> {
+        let prepended = Self::prepended(n);
+        if prepended < *first {
+            Some(prepended)
+        } else {
+            Self::between(None, Some(first))
+        }
+    }
+
     /// A position strictly between `before` and `after`, either of which may be absent (the
     /// start or the end of the siblings). `None` when `before` is not strictly below `after`.
     pub fn between(before: Option<&Self>, after: Option<&Self>) -> Option<Self> {
@@ -146,6 +171,35 @@ mod tests {
     }
 
     #[test]
+    fn prepended_positions_go_before_everything_else_and_in_their_order() {
+        let one = Position::prepended(1);
+        let two = Position::prepended(2);
+        assert!(two < one && one < Position::first() && one < Position::appended(0));
+        let largest = Position::prepended(i64::MAX as u64);
+        assert!(largest < Position::prepended(u64::from(u32::MAX)));
+        assert_eq!(largest.as_str(), "01000000000000000080");
+        let middle = Position::between(Some(&two), Some(&one)).unwrap();
+        assert!(two < middle && middle < one);
+        assert_eq!(Position::parse(two.as_str()), Ok(two));
+    }
+
+    #[test]
+    fn before_a_first_sibling_is_by_the_counter_unless_the_sibling_is_lower() {
+        let first = Position::appended(1);
+        assert_eq!(Position::before(5, &first), Some(Position::prepended(5)));
+        let prepended = Position::prepended(5);
+        assert_eq!(
+            Position::before(6, &prepended),
+            Some(Position::prepended(6))
+        );
+        // An older front, made by `between` alone, far down.
+        let low = Position::parse("0080").unwrap();
+        let before = Position::before(7, &low).unwrap();
+        assert!(before < low);
+        assert_eq!(Some(before), Position::between(None, Some(&low)));
+    }
+
+    #[test]
     fn keys_sharing_a_zero_byte_still_get_a_key_between() {
         // Made by many insertions at the front; the crate alone overflows on them.
         let lower = Position::parse("007f80").unwrap();
@@ -196,15 +250,22 @@ mod tests {
             front in 0usize..300,
         ) {
             let mut sorted = vec![Position::first()];
-            // Many insertions at the front first, which make keys with zero bytes.
+            // Many insertions at the front by `between` first, which make keys with zero bytes.
             for _ in 0..front {
                 let new = Position::between(None, sorted.first()).unwrap();
                 sorted.insert(0, new);
             }
+            // Then fronts by the counter among the others, as a move to the front makes them.
+            let mut counter = 0;
             for step in steps {
                 let at = step % (sorted.len() + 1);
-                let before = at.checked_sub(1).map(|i| &sorted[i]);
-                let new = Position::between(before, sorted.get(at)).unwrap();
+                let new = if at == 0 && step % 2 == 0 {
+                    counter += 1;
+                    Position::before(counter, &sorted[0]).unwrap()
+                } else {
+                    let before = at.checked_sub(1).map(|i| &sorted[i]);
+                    Position::between(before, sorted.get(at)).unwrap()
+                };
                 sorted.insert(at, new);
             }
             prop_assert!(sorted.windows(2).all(|w| w[0].as_str().as_bytes() < w[1].as_str().as_bytes()));

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use adapters_postgres::SeaListRepository;
 use adapters_postgres::testing::TestDatabase;
 use domain::list::{List, ListId, ListName, ListRepository, NewList};
-use domain::position::Slot;
+use domain::position::{Position, Slot};
 use domain::repo::RepoError;
 use domain::task::{
     Completion, Destination, ListFilter, ParentFilter, SortKey, SubtaskCounts, Task, TaskId,
-    TaskQuery, TaskRepository,
+    TaskPage, TaskQuery, TaskRepository,
 };
 use domain::user::UserId;
 use time::Duration;
@@ -32,7 +32,9 @@ adapters_postgres::on_both_backends!(
     concurrent_subtask_creations_are_counted_exactly,
     sort_by_position_draws_the_inbox_then_each_list_with_subtasks_under_parents,
     sort_by_position_within_one_list_or_family_is_by_position,
-    a_task_moved_to_the_end_of_its_siblings_goes_after_them_alone,
+    a_task_moved_to_either_end_of_its_siblings_goes_there_alone,
+    a_task_moved_to_the_front_goes_before_an_older_lower_front,
+    concurrent_moves_to_the_front_all_succeed_in_a_total_order,
     another_users_list_is_refused_everywhere,
 );
 
@@ -399,41 +401,72 @@ async fn a_parent_must_be_a_top_level_task_of_the_owner(db: &TestDatabase) {
     );
 }
 
-/// The move PostgreSQL makes in one statement: to the end of the siblings a top-level task
-/// already has, in the inbox or a list; a caller holding an older version is refused.
-async fn a_task_moved_to_the_end_of_its_siblings_goes_after_them_alone(db: &TestDatabase) {
+/// The moves PostgreSQL makes in one statement: to either end of the siblings a top-level
+/// task already has, in the inbox or a list; a caller holding an older version is refused.
+async fn a_task_moved_to_either_end_of_its_siblings_goes_there_alone(db: &TestDatabase) {
     let fx = Fixture::new(db).await;
     let work = fx.list("alice", "Work").await;
     for (list, filter) in [
         (None, ListFilter::Inbox),
         (Some(work.id()), ListFilter::List(work.id())),
     ] {
-        let a = fx.task("a", list, None).await;
-        let b = fx.task("b", list, None).await;
+        // Either way from a, b to b, a: a to the end, or b to the front.
+        for slot in [Slot::Last, Slot::First] {
+            let a = fx.task("a", list, None).await;
+            let b = fx.task("b", list, None).await;
+            let (moving, staying) = if slot == Slot::Last { (a, b) } else { (b, a) };
 
-        let moved = fx.place(a.id(), to(list, None, Slot::Last)).await.unwrap();
-        assert_eq!(fx.drawn(Some(filter)).await, ["b", "a"]);
-        assert_eq!(moved, fx.get(a.id()).await);
-        assert_eq!((moved.version().get(), moved.list()), (2, list));
-        assert_eq!(fx.get(b.id()).await, b);
-        let stale = fx
-            .repos
-            .tasks
-            .place(
-                &alice(),
-                a.id(),
-                &to(list, None, Slot::Last),
-                a.version(),
-                NOW,
-            )
-            .await;
-        assert!(
-            matches!(stale, Err(RepoError::VersionMismatch)),
-            "{stale:?}"
-        );
-        fx.repos.tasks.delete(&alice(), a.id(), None).await.unwrap();
-        fx.repos.tasks.delete(&alice(), b.id(), None).await.unwrap();
+            let moved = fx.place(moving.id(), to(list, None, slot)).await.unwrap();
+            assert_eq!(fx.drawn(Some(filter)).await, ["b", "a"], "{slot:?}");
+            assert_eq!(moved, fx.get(moving.id()).await);
+            assert_eq!((moved.version().get(), moved.list()), (2, list));
+            assert_eq!(fx.get(staying.id()).await, staying);
+            let stale = fx
+                .repos
+                .tasks
+                .place(
+                    &alice(),
+                    moving.id(),
+                    &to(list, None, slot),
+                    moving.version(),
+                    NOW,
+                )
+                .await;
+            assert!(
+                matches!(stale, Err(RepoError::VersionMismatch)),
+                "{stale:?}"
+            );
+            for task in [moving, staying] {
+                fx.repos
+                    .tasks
+                    .delete(&alice(), task.id(), None)
+                    .await
+                    .unwrap();
+            }
+        }
     }
+}
+
+/// A front is the owner's number's key, below every key made since; a sibling's older, lower
+/// front (made before such keys were) is kept below.
+async fn a_task_moved_to_the_front_goes_before_an_older_lower_front(db: &TestDatabase) {
+    let fx = Fixture::new(db).await;
+    fx.task("a", None, None).await;
+    let b = fx.task("b", None, None).await;
+    db.execute("UPDATE users SET append_seq = 1099511627775 WHERE id = 'alice'")
+        .await;
+
+    let moved = fx.place(b.id(), to(None, None, Slot::First)).await.unwrap();
+    assert_eq!(moved.position(), &Position::prepended(1_099_511_627_776));
+    db.execute("UPDATE tasks SET position = '0080' WHERE title = 'a'")
+        .await;
+    let moved = fx.place(b.id(), to(None, None, Slot::First)).await.unwrap();
+    let older = Position::parse("0080").unwrap();
+    assert_eq!(
+        Some(moved.position()),
+        Position::between(None, Some(&older)).as_ref()
+    );
+    assert_eq!(fx.drawn(Some(ListFilter::Inbox)).await, ["b", "a"]);
 }
 
 /// With a list or parent filter the order leaves out the keys the filter fixes: what is left
@@ -552,6 +585,18 @@ async fn a_thousand_moves_to_one_spot_keep_positions_short_and_ordered(db: &Test
 }
 
 async fn concurrent_moves_to_one_spot_all_succeed_in_a_total_order(db: &TestDatabase) {
+    let page = moved_concurrently(db, Slot::After).await;
+    assert_eq!(page.tasks[0].title().as_str(), "first");
+}
+
+async fn concurrent_moves_to_the_front_all_succeed_in_a_total_order(db: &TestDatabase) {
+    let page = moved_concurrently(db, |_| Slot::First).await;
+    assert_eq!(page.tasks[8].title().as_str(), "first");
+}
+
+/// Alice's inbox, in position order, after eight tasks were moved at once to the slot made
+/// of the task "first": distinct positions, in order, all moves successful.
+async fn moved_concurrently(db: &TestDatabase, slot: fn(TaskId) -> Slot<TaskId>) -> TaskPage {
     let fx = Arc::new(Fixture::new(db).await);
     let first = fx.task("first", None, None).await;
     let mut movers = Vec::new();
@@ -561,7 +606,7 @@ async fn concurrent_moves_to_one_spot_all_succeed_in_a_total_order(db: &TestData
     let attempts = movers.iter().map(|task| {
         let fx = fx.clone();
         let (id, version) = (task.id(), task.version());
-        let destination = to(None, None, Slot::After(first.id()));
+        let destination = to(None, None, slot(first.id()));
         tokio::spawn(async move {
             fx.repos
                 .tasks
@@ -592,7 +637,7 @@ async fn concurrent_moves_to_one_spot_all_succeed_in_a_total_order(db: &TestData
         positions.windows(2).all(|w| w[0] < w[1]),
         "distinct and ordered: {positions:?}"
     );
-    assert_eq!(page.tasks[0].id(), first.id());
+    page
 }
 
 async fn concurrent_subtask_creations_are_counted_exactly(db: &TestDatabase) {
