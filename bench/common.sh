@@ -2,8 +2,8 @@
 # it, and wrk runs of bench/scenario.lua.
 source scripts/lib.sh
 
-connections=32
-threads=2
+connections=${BENCH_CONNECTIONS:-32}
+threads=$(( connections < 2 ? connections : 2 ))
 pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 bench_url="${pg_url%/*}/todo_bench"
 binary=$(cargo_binary release)
