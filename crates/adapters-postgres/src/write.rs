@@ -11,8 +11,8 @@
 //! `update_many` elsewhere). Locks must be taken in one order, the owner's first,
 //! or a write holding a row and waiting for the owner would deadlock with one holding the owner
 //! and waiting for the row: an `OwnerWrite` starts with the owner, and a statement that writes
-//! alone takes it first with [`owner_first`], or, when it places something last, by starting
-//! from the owner's number ([`appended`]).
+//! alone takes it first with [`owner_first`], or, when it places something at an end, by
+//! starting from the owner's number ([`appended`]).
 //!
 //! All end by waking the owner's followers ([`ChangeFeed::changed`]) once committed.
 
@@ -46,7 +46,7 @@ impl<'a> OwnerWrite<'a> {
     /// `append_seq`, in one statement: on PostgreSQL the owner's advisory lock (before any row,
     /// see the module), then their `users` row by writing it; on SQLite the write takes the
     /// database's write lock at once (a transaction that read first could fail to upgrade its
-    /// lock later). The number is what puts something last.
+    /// lock later). The number is what puts something last (or first, counting down).
     pub(crate) async fn begin(
         db: &DatabaseConnection,
         feed: &'a ChangeFeed,
@@ -139,7 +139,7 @@ pub(crate) fn appending_values(owner: &UserId, postgres: bool) -> Vec<Value> {
 pub(crate) const APPENDED: &str = "appended";
 
 /// On PostgreSQL, the owner's locks and next append number as the first part of a statement
-/// that places something last by itself, the number in the table [`APPENDED`]; its values,
+/// that places something at an end by itself, the number in the table [`APPENDED`]; its values,
 /// [`appending_values`], come first.
 pub(crate) fn appended(owner: &UserId) -> WithClause {
     WithClause::new()

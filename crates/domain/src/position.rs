@@ -28,10 +28,10 @@ impl Position {
     }
 
     /// The position of the `n`th item its owner put first among some siblings: before every
-    /// position with a smaller `n`, and before every position `between` makes above one of
-    /// these, `appended` and `first` make. Like `appended`, it needs the owner's counter, not
-    /// a read of the current first; but keys made by `between` before the first sibling
-    /// without it can be lower ([`Self::before`]).
+    /// position with a smaller `n`, every position `between` makes above one of these, and
+    /// `first`'s and `appended`'s. Like `appended`, it needs the owner's counter, not a read
+    /// of the current first; but a key `between` made before a first sibling without it can
+    /// be lower ([`Self::before`]).
     pub fn prepended(n: u64) -> Self {
         // The byte 01, then i64::MAX - n (the counter is a PostgreSQL bigint) in eight
         // big-endian bytes, then the terminator 80. Fronts made by `between` alone start at
