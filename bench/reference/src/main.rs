@@ -57,9 +57,9 @@ struct Sql {
     first_in_inbox: &'static str,
     /// A task's new place.
     place: String,
-    /// A top-level inbox task put last among its siblings, in one statement.
+    /// A top-level task put last among the siblings it has, in one statement.
     move_last: String,
-    /// A top-level inbox task put first among its siblings, in one statement, if no sibling
+    /// A top-level task put first among the siblings it has, in one statement, if no sibling
     /// is below the owner's number's key.
     move_first: String,
     /// A task placed last and inserted with its tags in one statement, by number of tags.
@@ -103,9 +103,17 @@ impl Sql {
             move_first: move_to_end(
                 &append,
                 PREPENDED,
-                &format!(
-                    r#" AND (NOT EXISTS(SELECT 1 FROM "tasks" WHERE "tasks"."owner" = $9 AND "tasks"."list_id" IS NULL AND "tasks"."parent_id" IS NULL AND "tasks"."id" <> $10 AND "tasks"."position" <= ({PREPENDED})))"#
-                ),
+                &[
+                    (r#""sibling"."list_id" = "tasks"."list_id""#, 8),
+                    (r#"("sibling"."list_id" IS NULL AND "tasks"."list_id" IS NULL)"#, 10),
+                ]
+                .map(|(same_list, n)| {
+                    format!(
+                        r#" AND (NOT EXISTS(SELECT 1 FROM "tasks" AS "sibling" WHERE "sibling"."owner" = ${n} AND "sibling"."parent_id" IS NULL AND {same_list} AND "sibling"."id" <> ${} AND "sibling"."position" <= ({PREPENDED})))"#,
+                        n + 1
+                    )
+                })
+                .concat(),
             ),
             insert: (0..=MAX_TAGS).map(|tags| insert(&append, tags)).collect(),
             append,
@@ -128,12 +136,12 @@ const APPENDED: &str = r#"'f0' || lpad(to_hex("append_seq"), 16, '0') || '80'"#;
 const PREPENDED: &str =
     r#"'01' || lpad(to_hex(9223372036854775807 - "append_seq"), 16, '0') || '80'"#;
 
-/// The API's move of a top-level inbox task to one end of its siblings: the owner's lock and
-/// next append number (`append`), then the task placed by it (`position`) if still at the
-/// version read and, for the front, no sibling is below (`guard`).
+/// The API's move of a top-level task to one end of the siblings it has, without If-Match:
+/// the owner's lock and next append number (`append`), then the task placed by it
+/// (`position`) if top-level and, for the front, no sibling is below (`guard`).
 fn move_to_end(append: &str, position: &str, guard: &str) -> String {
     format!(
-        r#"WITH "appended" AS ({append}) UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = {position}, "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL AND "tasks"."list_id" IS NULL AND "tasks"."version" = $8{guard} RETURNING {RETURNED}"#
+        r#"WITH "appended" AS ({append}) UPDATE "tasks" SET "created_seq" = COALESCE(created_seq, changed_seq), "changed_seq" = nextval('change_numbers'), "position" = {position}, "version" = "version" + $4, "updated_at" = $5 FROM "appended" WHERE "tasks"."id" = $6 AND "tasks"."owner" = $7 AND "tasks"."parent_id" IS NULL{guard} RETURNING {RETURNED}"#
     )
 }
 
@@ -674,10 +682,10 @@ async fn owner_write<'c>(
     Ok((txn, number))
 }
 
-/// Moves a top-level inbox task, the benchmark's, to the front (`{"after":null}`) or the end
-/// (`{}`) of the inbox: the service's read, then one statement; when it writes nothing (the
-/// task changed, or an older front is below the number's), under the owner's lock and next
-/// append number the task again, the first sibling's position for the front, and the update.
+/// Moves a top-level task, the benchmark's, to the front (`{"after":null}`) or the end (`{}`)
+/// of the siblings it has: one statement. When it writes nothing (a subtask, or an older front
+/// below the number's), the service's read, then under the owner's lock and next append number
+/// the task again, the first sibling's position for the front, and the update (in the inbox).
 async fn move_task(
     state: web::Data<State>,
     req: HttpRequest,
@@ -687,33 +695,28 @@ async fn move_task(
     let (user, id) = path.into_inner();
     let owner = state.owner(&req, &user)?;
     let mut client = state.client().await?;
-    let read = read(&state, &client, &owner, id).await?;
     let first = body.contains_key("after");
-    let top_level_inbox =
-        read.get::<_, Option<Uuid>>(9).is_none() && read.get::<_, Option<Uuid>>(10).is_none();
-    if top_level_inbox {
-        let to_end = if first {
-            &state.sql.move_first
-        } else {
-            &state.sql.move_last
-        };
-        let to_end = client.prepare_cached(to_end).await.map_err(unavailable)?;
-        let version: i64 = read.get(14);
-        let (now, owner) = (now(), &*owner);
-        let params: [&(dyn ToSql + Sync); 10] = [
-            &1_i64, &owner, &owner, &1_i64, &now, &id, &owner, &version, &owner, &id,
-        ];
-        // The front's guard takes the last two.
-        let params = if first { &params[..] } else { &params[..8] };
-        let moved = client
-            .query_opt(&to_end, params)
-            .await
-            .map_err(unavailable)?;
-        // No row: see above; the transaction below answers as the API does.
-        if let Some(row) = moved {
-            return one(&row, StatusCode::OK);
-        }
+    let to_end = if first {
+        &state.sql.move_first
+    } else {
+        &state.sql.move_last
+    };
+    let to_end = client.prepare_cached(to_end).await.map_err(unavailable)?;
+    let (moved_at, owner_str) = (now(), &*owner);
+    let params: [&(dyn ToSql + Sync); 11] = [
+        &1_i64, &owner_str, &owner_str, &1_i64, &moved_at, &id, &owner_str, &owner_str, &id,
+        &owner_str, &id,
+    ];
+    // The front's guards take the last four.
+    let params = if first { &params[..] } else { &params[..7] };
+    let moved = client
+        .query_opt(&to_end, params)
+        .await
+        .map_err(unavailable)?;
+    if let Some(row) = moved {
+        return one(&row, StatusCode::OK);
     }
+    read(&state, &client, &owner, id).await?;
     let (txn, number) = owner_write(&state, &mut client, &owner).await?;
     let get = txn
         .prepare_cached(&state.sql.get)

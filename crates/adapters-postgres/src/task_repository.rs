@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use domain::list::ListId;
-use domain::position::{Position, Slot};
+use domain::position::{End, Position, Slot};
 use domain::repo::RepoError;
 use domain::task::{
     Completion, CompletionWrite, Destination, DueDate, ListFilter, ParentFacts, ParentFilter,
@@ -1187,45 +1187,42 @@ impl Moving<'_> {
 }
 
 /// A top-level task put first or last among the siblings it has (its list's or the inbox's),
-/// moved by one statement on PostgreSQL ([`Self::statement_built`]): the owner's locks and
-/// next append number (as [`OwnerWrite::begin`] takes them), then the task's row, if it is
-/// still at the version the caller read and still among those siblings, placed by that number
-/// ([`Position::appended`], [`Position::prepended`]) and numbered as the owner's latest
-/// change. Such a move changes nothing else (no family, no list) and its rules read nothing:
-/// the transaction's five or six round trips for one. To the front, the number's key must be
-/// below every sibling's; it is unless one is older and lower, which the statement checks,
-/// race-free although its snapshot precedes the lock: a key below the counter's keys is only
-/// made where a sibling is already below them, which the snapshot sees. No row: the task is gone,
-/// changed, going elsewhere, or such a sibling is there, and the transaction sorts out which.
+/// moved by one statement on PostgreSQL ([`Self::statement_built`]) that reads nothing before:
+/// the owner's locks and next append number (as [`OwnerWrite::begin`] takes them), then the
+/// task's row, if it is top-level and, when the caller expects one, still at that version,
+/// placed by that number ([`Position::appended`], [`Position::prepended`]) and numbered as the
+/// owner's latest change. Such a move changes nothing else (no family, no list) and its rules
+/// read nothing: one round trip for the read and the transaction's six. To the front, the
+/// number's key must be below every sibling's; it is unless one is older and lower, which the
+/// statement checks, race-free although its snapshot precedes the lock: a key below the
+/// counter's keys is only made where a sibling is already below them, which the snapshot
+/// sees. No row: the task is gone, changed, a subtask, or such a sibling is there, and the
+/// service's read and `place` sort out which.
 struct MovingToEnd<'a> {
     owner: &'a UserId,
     id: TaskId,
-    list: Option<ListId>,
-    first: bool,
-    version: Version,
+    end: End,
+    expected: Option<Version>,
     now: OffsetDateTime,
 }
 
 impl MovingToEnd<'_> {
-    /// The statement, written once per shape (in a list or in the inbox, to which end).
+    /// The statement, written once per shape (to which end, with a version or not).
     fn statement(&self) -> sea_orm::Statement {
-        static WRITTEN: Written<(bool, bool)> = Written::new();
+        static WRITTEN: Written<(End, bool)> = Written::new();
         let owner = self.owner.as_str();
         let id = *self.id.as_uuid();
-        let list = self.list.map(|list| (*list.as_uuid()).into());
         WRITTEN.statement(
             DbBackend::Postgres,
-            (self.list.is_some(), self.first),
+            (self.end, self.expected.is_some()),
             || {
                 // The owner's number's, the task's, then the lower siblings'.
                 let mut values = appending_values(self.owner, true);
                 values.extend([1_i32.into(), self.now.into(), id.into(), owner.into()]);
-                values.extend(list.clone());
-                values.push(self.version.get().into());
-                if self.first {
-                    values.push(owner.into());
-                    values.extend(list);
-                    values.push(id.into());
+                values.extend(self.expected.map(|version| version.get().into()));
+                if self.end == End::First {
+                    // Twice: for a list, and for the inbox.
+                    values.extend([owner.into(), id.into(), owner.into(), id.into()]);
                 }
                 values
             },
@@ -1237,10 +1234,9 @@ impl MovingToEnd<'_> {
         use sea_orm::Iterable;
         use sea_orm::sea_query::Alias;
         let backend = DbBackend::Postgres;
-        let position = if self.first {
-            PREPENDED_POSITION
-        } else {
-            APPENDED_POSITION
+        let position = match self.end {
+            End::First => PREPENDED_POSITION,
+            End::Last => APPENDED_POSITION,
         };
         let mut update = changing::<task::Entity>(backend)
             .col_expr(task::Column::Position, Expr::cust(position))
@@ -1251,19 +1247,35 @@ impl MovingToEnd<'_> {
             .col_expr(task::Column::UpdatedAt, Expr::value(self.now))
             .filter(owned(self.owner, self.id))
             .filter(task::Column::ParentId.is_null())
-            .filter(in_list(self.list))
-            .filter(task::Column::Version.eq(self.version.get()));
-        if self.first {
-            let lower = Query::select()
-                .expr(Expr::cust("1"))
-                .from(task::Entity)
-                .cond_where(siblings(self.owner, self.list, None, self.id))
-                .and_where(
-                    Expr::col((task::Entity, task::Column::Position))
-                        .lte(Expr::cust(PREPENDED_POSITION)),
-                )
-                .to_owned();
-            update = update.filter(Expr::exists(lower).not());
+            .apply_if(self.expected, |update, version| {
+                update.filter(task::Column::Version.eq(version.get()))
+            });
+        if self.end == End::First {
+            // The moved task's siblings: its list's (or the inbox's) top-level tasks; one test
+            // for either kind of list, so that each is a range of `(owner, parent_id,
+            // list_id, position)`.
+            let sibling = Alias::new("sibling");
+            let of_sibling = |column| Expr::col((sibling.clone(), column));
+            let list = || Expr::col((task::Entity, task::Column::ListId));
+            let lower = |same_list: SimpleExpr| {
+                let select = Query::select()
+                    .expr(Expr::cust("1"))
+                    .from_as(task::Entity, sibling.clone())
+                    .and_where(of_sibling(task::Column::Owner).eq(self.owner.as_str()))
+                    .and_where(of_sibling(task::Column::ParentId).is_null())
+                    .and_where(same_list)
+                    .and_where(of_sibling(task::Column::Id).ne(*self.id.as_uuid()))
+                    .and_where(
+                        of_sibling(task::Column::Position).lte(Expr::cust(PREPENDED_POSITION)),
+                    )
+                    .to_owned();
+                Expr::exists(select).not()
+            };
+            let in_a_list = of_sibling(task::Column::ListId).eq(list());
+            let in_the_inbox = of_sibling(task::Column::ListId)
+                .is_null()
+                .and(list().is_null());
+            update = update.filter(lower(in_a_list)).filter(lower(in_the_inbox));
         }
         let mut update = update.into_query();
         update
@@ -1600,23 +1612,6 @@ impl TaskRepository for SeaTaskRepository {
         version: Version,
         now: OffsetDateTime,
     ) -> Result<Task, RepoError> {
-        if self.backend() == DbBackend::Postgres
-            && destination.parent.is_none()
-            && let Slot::First | Slot::Last = destination.slot
-        {
-            let to_end = MovingToEnd {
-                owner,
-                id,
-                list: destination.list,
-                first: destination.slot == Slot::First,
-                version,
-                now,
-            };
-            if let Some(moved) = written_task(&self.db, owner, to_end.statement()).await? {
-                self.feed.changed(owner.as_str());
-                return Ok(moved);
-            }
-        }
         let write = OwnerWrite::begin(&self.db, &self.feed, owner)
             .await
             .map_err(translate)?;
@@ -1691,6 +1686,33 @@ impl TaskRepository for SeaTaskRepository {
             .map(|p| *p.as_uuid());
         recount(db, owner, parents).await?;
         write.commit().await.map_err(translate)?;
+        Ok(moved)
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %owner), err(level = "debug"))]
+    async fn place_at_end(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        end: End,
+        expected: Option<Version>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Task>, RepoError> {
+        // SQLite, on the same machine, moves in the transaction of `place`.
+        if self.backend() != DbBackend::Postgres {
+            return Ok(None);
+        }
+        let to_end = MovingToEnd {
+            owner,
+            id,
+            end,
+            expected,
+            now,
+        };
+        let moved = written_task(&self.db, owner, to_end.statement()).await?;
+        if moved.is_some() {
+            self.feed.changed(owner.as_str());
+        }
         Ok(moved)
     }
 
@@ -2144,21 +2166,20 @@ mod tests {
     }
 
     #[test]
-    fn the_one_statement_move_to_an_end_is_the_one_seaorm_builds_in_or_out_of_a_list() {
+    fn the_one_statement_move_to_an_end_is_the_one_seaorm_builds_in_every_shape() {
         let alice = UserId::parse("alice").unwrap();
         let bob = UserId::parse("bob").unwrap();
-        for (list, first) in [None, Some(ListId::generate())]
+        for (end, versioned) in [End::First, End::Last]
             .into_iter()
-            .flat_map(|list| [(list, false), (list, true)])
+            .flat_map(|end| [(end, false), (end, true)])
         {
             // Each shape twice, other values bound the second time into the SQL kept.
             for (owner, version) in [(&alice, 1), (&bob, 7)] {
                 let to_end = MovingToEnd {
                     owner,
                     id: TaskId::generate(),
-                    list,
-                    first,
-                    version: Version::new(version).unwrap(),
+                    end,
+                    expected: versioned.then(|| Version::new(version).unwrap()),
                     now: OffsetDateTime::UNIX_EPOCH,
                 };
                 assert_eq!(to_end.statement(), to_end.statement_built());
@@ -2198,9 +2219,8 @@ mod tests {
         let front = |task: &Task| MovingToEnd {
             owner,
             id: task.id(),
-            list: None,
-            first: true,
-            version: task.version(),
+            end: End::First,
+            expected: Some(task.version()),
             now: OffsetDateTime::UNIX_EPOCH,
         };
 

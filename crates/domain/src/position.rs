@@ -141,6 +141,15 @@ pub enum Slot<Id> {
     After(Id),
 }
 
+/// One end of some siblings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum End {
+    /// Before every sibling.
+    First,
+    /// After every sibling.
+    Last,
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use adapters_postgres::SeaListRepository;
 use adapters_postgres::testing::TestDatabase;
 use domain::list::{List, ListId, ListName, ListRepository, NewList};
-use domain::position::{Position, Slot};
+use domain::position::{End, Position, Slot};
 use domain::repo::RepoError;
 use domain::task::{
     Completion, Destination, ListFilter, ParentFilter, SortKey, SubtaskCounts, Task, TaskId,
-    TaskPage, TaskQuery, TaskRepository,
+    TaskPage, TaskQuery, TaskRepository, Version,
 };
 use domain::user::UserId;
 use time::Duration;
@@ -32,7 +32,7 @@ adapters_postgres::on_both_backends!(
     concurrent_subtask_creations_are_counted_exactly,
     sort_by_position_draws_the_inbox_then_each_list_with_subtasks_under_parents,
     sort_by_position_within_one_list_or_family_is_by_position,
-    a_task_moved_to_either_end_of_its_siblings_goes_there_alone,
+    a_task_moved_to_an_end_of_its_siblings_in_one_write_goes_there_alone,
     a_task_moved_to_the_front_goes_before_an_older_lower_front,
     concurrent_moves_to_the_front_all_succeed_in_a_total_order,
     another_users_list_is_refused_everywhere,
@@ -401,41 +401,44 @@ async fn a_parent_must_be_a_top_level_task_of_the_owner(db: &TestDatabase) {
     );
 }
 
-/// The moves PostgreSQL makes in one statement: to either end of the siblings a top-level
-/// task already has, in the inbox or a list; a caller holding an older version is refused.
-async fn a_task_moved_to_either_end_of_its_siblings_goes_there_alone(db: &TestDatabase) {
+/// The moves PostgreSQL makes in one statement with no read before: to either end of the
+/// siblings a top-level task has, in the inbox or a list, with or without a version. An older
+/// version or a subtask is left to `place`, as is every such move on SQLite.
+async fn a_task_moved_to_an_end_of_its_siblings_in_one_write_goes_there_alone(db: &TestDatabase) {
     let fx = Fixture::new(db).await;
+    let postgres = db.backend_name() == "postgres";
     let work = fx.list("alice", "Work").await;
+    let to_end = async |task: TaskId, end, expected| {
+        fx.repos
+            .tasks
+            .place_at_end(&alice(), task, end, expected, NOW)
+            .await
+            .unwrap()
+    };
     for (list, filter) in [
         (None, ListFilter::Inbox),
         (Some(work.id()), ListFilter::List(work.id())),
     ] {
         // Either way from a, b to b, a: a to the end, or b to the front.
-        for slot in [Slot::Last, Slot::First] {
+        for end in [End::Last, End::First] {
             let a = fx.task("a", list, None).await;
             let b = fx.task("b", list, None).await;
-            let (moving, staying) = if slot == Slot::Last { (a, b) } else { (b, a) };
+            let (moving, staying) = if end == End::Last { (a, b) } else { (b, a) };
+            let older = Some(Version::new(9).unwrap());
+            assert_eq!(to_end(moving.id(), end, older).await, None);
+            let expected = list.map(|_| moving.version());
 
-            let moved = fx.place(moving.id(), to(list, None, slot)).await.unwrap();
-            assert_eq!(fx.drawn(Some(filter)).await, ["b", "a"], "{slot:?}");
-            assert_eq!(moved, fx.get(moving.id()).await);
-            assert_eq!((moved.version().get(), moved.list()), (2, list));
+            let moved = to_end(moving.id(), end, expected).await;
+            if postgres {
+                let moved = moved.expect("a top-level task at the version expected");
+                assert_eq!(fx.drawn(Some(filter)).await, ["b", "a"], "{end:?}");
+                assert_eq!(moved, fx.get(moving.id()).await);
+                assert_eq!((moved.version().get(), moved.list()), (2, list));
+            } else {
+                assert_eq!(moved, None);
+                assert_eq!(fx.get(moving.id()).await, moving);
+            }
             assert_eq!(fx.get(staying.id()).await, staying);
-            let stale = fx
-                .repos
-                .tasks
-                .place(
-                    &alice(),
-                    moving.id(),
-                    &to(list, None, slot),
-                    moving.version(),
-                    NOW,
-                )
-                .await;
-            assert!(
-                matches!(stale, Err(RepoError::VersionMismatch)),
-                "{stale:?}"
-            );
             for task in [moving, staying] {
                 fx.repos
                     .tasks
@@ -445,6 +448,10 @@ async fn a_task_moved_to_either_end_of_its_siblings_goes_there_alone(db: &TestDa
             }
         }
     }
+    let parent = fx.task("parent", None, None).await;
+    let child = fx.task("child", None, Some(parent.id())).await;
+    assert_eq!(to_end(child.id(), End::First, None).await, None);
+    assert_eq!(fx.get(child.id()).await, child);
 }
 
 /// A front is the owner's number's key, below every key made since; a sibling's older, lower
@@ -608,10 +615,16 @@ async fn moved_concurrently(db: &TestDatabase, slot: fn(TaskId) -> Slot<TaskId>)
         let (id, version) = (task.id(), task.version());
         let destination = to(None, None, slot(first.id()));
         tokio::spawn(async move {
-            fx.repos
-                .tasks
-                .place(&alice(), id, &destination, version, NOW)
-                .await
+            // As the service moves: to the front in one write, or else by `place`.
+            let tasks = &fx.repos.tasks;
+            if destination.slot == Slot::First
+                && let Some(moved) = tasks
+                    .place_at_end(&alice(), id, End::First, Some(version), NOW)
+                    .await?
+            {
+                return Ok(moved);
+            }
+            tasks.place(&alice(), id, &destination, version, NOW).await
         })
     });
     let attempts: Vec<_> = attempts.collect();

@@ -4,7 +4,7 @@
 
 use super::model::{Task, TaskId};
 use crate::list::ListId;
-use crate::position::Slot;
+use crate::position::{End, Slot};
 use crate::validation::FieldError;
 
 /// Most subtasks one task may have.
@@ -141,6 +141,19 @@ impl MoveRequest {
             slot: self.slot,
         })
     }
+
+    /// The end of the siblings a top-level task has that this request puts it at, when that
+    /// is all it asks: no list named, no parent or none, first or last.
+    pub fn end_of_siblings(&self) -> Option<End> {
+        if self.list.is_some() || self.parent.is_some_and(|parent| parent.is_some()) {
+            return None;
+        }
+        match self.slot {
+            Slot::First => Some(End::First),
+            Slot::Last => Some(End::Last),
+            Slot::After(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +187,27 @@ mod tests {
         slot: Slot<TaskId>,
     ) -> MoveRequest {
         MoveRequest { list, parent, slot }
+    }
+
+    #[test]
+    fn only_a_move_naming_no_list_or_parent_is_to_an_end_of_the_current_siblings() {
+        let (list, parent) = (ListId::generate(), TaskId::generate());
+        assert_eq!(
+            request(None, None, Slot::First).end_of_siblings(),
+            Some(End::First)
+        );
+        assert_eq!(
+            request(None, Some(None), Slot::Last).end_of_siblings(),
+            Some(End::Last)
+        );
+        for other in [
+            request(None, None, Slot::After(parent)),
+            request(Some(None), None, Slot::Last),
+            request(Some(Some(list)), None, Slot::First),
+            request(None, Some(Some(parent)), Slot::Last),
+        ] {
+            assert_eq!(other.end_of_siblings(), None, "{other:?}");
+        }
     }
 
     #[test]

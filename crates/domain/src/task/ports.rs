@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use super::model::{Completion, Task, TaskId, Version};
 use super::placement::Destination;
 use super::query::{ListFilter, TaskPage, TaskQuery, TaskStats};
+use crate::position::End;
 use crate::repo::RepoError;
 use crate::user::UserId;
 
@@ -111,6 +112,23 @@ pub trait TaskRepository: Send + Sync + 'static {
         version: Version,
         now: OffsetDateTime,
     ) -> Result<Task, RepoError>;
+
+    /// Moves the owner's task, if it is a top-level one (still at `expected`, when given), to
+    /// one end of the siblings it has, in one write that reads nothing before: its position and
+    /// version change, nothing else. `None`, and nothing written, when it is not such a task or
+    /// not at `expected`, or when this move needs what `place` does (a sibling below the front
+    /// the repository would give, a backend that moves in a transaction only).
+    ///
+    /// # Errors
+    /// `Unavailable` when unreachable.
+    async fn place_at_end(
+        &self,
+        owner: &UserId,
+        id: TaskId,
+        end: End,
+        expected: Option<Version>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Task>, RepoError>;
 
     /// The owner's stats (of one list, or the inbox, when given), `overdue` judged at `now`.
     ///

@@ -165,6 +165,16 @@ impl TaskService {
         request: MoveRequest,
         expected: Option<Version>,
     ) -> Result<Task, TaskError> {
+        // To an end of the siblings it has, a top-level task is moved without a read first;
+        // anything else that write leaves, the read below sorts out.
+        if let Some(end) = request.end_of_siblings()
+            && let Some(task) = self
+                .tasks
+                .place_at_end(owner, id, end, expected, self.clock.now())
+                .await?
+        {
+            return Ok(task);
+        }
         optimistically(expected, async || {
             let task = self.tasks.get(owner, id).await?;
             check_expected::<TaskError>(expected, task.version())?;

@@ -8,7 +8,7 @@ use time::macros::datetime;
 use super::*;
 use crate::clock::MockClock;
 use crate::idempotency::{KeyRefusal, Reservation};
-use crate::position::Slot;
+use crate::position::{End, Slot};
 use crate::task::{Priority, TaskTitle};
 use crate::testing::{MockPorts, new_task};
 
@@ -612,10 +612,44 @@ async fn a_parent_that_is_not_the_callers_is_a_field_error_and_nothing_is_writte
 }
 
 #[tokio::test]
+async fn a_move_to_an_end_of_its_siblings_reads_nothing_first() {
+    let mut ports = MockPorts::default();
+    let task = stored_task();
+    let (id, version) = (task.id(), task.version());
+    ports.tasks.expect_get().never();
+    ports.tasks.expect_place().never();
+    ports
+        .tasks
+        .expect_place_at_end()
+        .withf(move |_, moved, end, expected, _| {
+            (*moved, *end, *expected) == (id, End::Last, Some(version))
+        })
+        .times(1)
+        .returning(move |_, _, _, _, _| Ok(Some(task.clone())));
+    let request = MoveRequest {
+        list: None,
+        parent: Some(None),
+        slot: Slot::Last,
+    };
+
+    ports
+        .service()
+        .place(alice().id(), id, request, Some(version))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn a_move_without_if_match_is_retried_on_the_fresh_version() {
     let mut ports = MockPorts::default();
     let task = stored_task();
     let id = task.id();
+    // The write to the front leaves it (say, to a subtask), so it is read and placed.
+    ports
+        .tasks
+        .expect_place_at_end()
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(None));
     let mut reads = vec![task.clone(), task.clone()];
     ports
         .tasks
