@@ -824,7 +824,14 @@ impl SiblingPosition<'_> {
     /// aggregate every sibling instead of reading one entry of `(owner, parent_id, list_id,
     /// position)`.
     fn statement_built(&self, backend: DbBackend) -> sea_orm::Statement {
-        let siblings = siblings(self.owner, self.list, self.parent, self.placed);
+        let siblings = sea_orm::Condition::all()
+            .add(task::Column::Owner.eq(self.owner.as_str()))
+            .add(in_list(self.list))
+            .add(match self.parent {
+                Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
+                None => task::Column::ParentId.is_null(),
+            })
+            .add(task::Column::Id.ne(*self.placed.as_uuid()));
         let filter = match self.which {
             Which::First => siblings,
             Which::Of(sibling) => siblings.add(task::Column::Id.eq(*sibling.as_uuid())),
@@ -841,24 +848,6 @@ impl SiblingPosition<'_> {
             .limit(1)
             .build(backend)
     }
-}
-
-/// The owner's tasks in `list` under `parent` (top-level ones without), but `placed`: the
-/// siblings of a task placed there.
-fn siblings(
-    owner: &UserId,
-    list: Option<ListId>,
-    parent: Option<TaskId>,
-    placed: TaskId,
-) -> sea_orm::Condition {
-    sea_orm::Condition::all()
-        .add(task::Column::Owner.eq(owner.as_str()))
-        .add(in_list(list))
-        .add(match parent {
-            Some(parent) => task::Column::ParentId.eq(*parent.as_uuid()),
-            None => task::Column::ParentId.is_null(),
-        })
-        .add(task::Column::Id.ne(*placed.as_uuid()))
 }
 
 /// What the placement rules need to know of the owner's task `id`, if it exists.
