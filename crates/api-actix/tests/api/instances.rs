@@ -138,13 +138,19 @@ impl Load {
             while !checking.load(std::sync::atomic::Ordering::Relaxed) {
                 let instances = balancer.instances.read().await.clone();
                 for address in instances {
-                    let ready = balancer
+                    let answer = balancer
                         .client
                         .get(format!("{address}/ready"))
                         .timeout(std::time::Duration::from_millis(200))
                         .send()
-                        .await
-                        .is_ok_and(|r| r.status() == 200);
+                        .await;
+                    // A draining instance answers 503 at once and a stopped one refuses the
+                    // connection; a slow answer is no verdict (on a loaded machine it once
+                    // took the only instance out of rotation for good, so the load never ran).
+                    let ready = match answer {
+                        Ok(response) => response.status() == 200,
+                        Err(error) => error.is_timeout(),
+                    };
                     if !ready {
                         balancer.instances.write().await.retain(|a| *a != address);
                     }
