@@ -3,7 +3,7 @@
 -- SCENARIO: list, get, create, toggle, update, position (the inbox in manual order: 50 tasks,
 -- 5 of them with a subtask), move (a task to the front or the end of its siblings), changes (a
 -- device catching up: the user's changes since their tenth-last one) or mixed (70% list, 10%
--- each create, toggle, get).
+-- each create, toggle, get; bench/run's database_scripts gives pgbench the same weights).
 -- TOKENS_FILE: "<n> <token>" per user; TASKS_FILE: "<n> <task id> <version> <cursor>" per task
 -- (the tasks without parent or subtasks; the cursor is the user's, the same on each line).
 -- Each thread owns the users n with n % THREADS == its index, so that the If-Match updates of
